@@ -1,0 +1,424 @@
+// Encoders for what a client sends. Each writes one whole packet into the caller's transmit buffer at
+// `at` and returns the number of bytes written, or a negative error code with nothing promised about
+// the buffer. No encoder allocates.
+
+import { Bytes, bytesLength, setByte, copyBytes } from "../platform/bytes";
+import {
+  CONNECT, PUBLISH, PUBACK, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT, AUTH,
+  MQTT_3_1_1, MQTT_5, MAX_REMAINING_LENGTH,
+} from "./constants";
+import {
+  ERR_BUFFER_TOO_SMALL, ERR_PACKET_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_BAD_QOS, ERR_PACKET_ID_ZERO,
+  ERR_TOPIC_EMPTY, ERR_REASON_CODE, ERR_TOPIC_FILTER, ERR_PROPERTY_NOT_ALLOWED,
+} from "./errors";
+import { ConnectFields, PublishFields, Properties, Subscription } from "./packets";
+import { encodeProperties, WILL_PROPERTIES } from "./properties";
+import { isValidReasonCode } from "./reasons";
+import {
+  varintSize, writeVarint, writeU16, writeString, writeBinary, stringFieldSize, binaryFieldSize,
+  topicNameFieldSize, topicFilterFieldSize,
+} from "./wire";
+
+/** Checks that a packet with this Remaining Length fits; returns its total size or an error code. */
+function packetSize(buffer: Bytes, at: number, remainingLength: number): number {
+  if (remainingLength > MAX_REMAINING_LENGTH) {
+    return ERR_PACKET_TOO_LARGE;
+  }
+  const total = 1 + varintSize(remainingLength) + remainingLength;
+  return at + total > bytesLength(buffer) ? ERR_BUFFER_TOO_SMALL : total;
+}
+
+function writeHeader(buffer: Bytes, at: number, firstByte: number, remainingLength: number): number {
+  setByte(buffer, at, firstByte);
+  return writeVarint(buffer, at + 1, remainingLength);
+}
+
+/** The size of a property block with its length prefix; the block itself is `contentSize` bytes. */
+function blockSize(contentSize: number): number {
+  return varintSize(contentSize) + contentSize;
+}
+
+function writePropertyBlock(buffer: Bytes, at: number, properties: Properties | null, packetType: number,
+  contentSize: number): number {
+  at = writeVarint(buffer, at, contentSize);
+  return at + encodeProperties(properties, packetType, buffer, at);
+}
+
+function isPacketId(id: number): boolean {
+  return id >= 1 && id <= 65535 && id === Math.floor(id);
+}
+
+function isQos(qos: number): boolean {
+  return qos === 0 || qos === 1 || qos === 2;
+}
+
+function isVersion(version: number): boolean {
+  return version === MQTT_3_1_1 || version === MQTT_5;
+}
+
+export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields): number {
+  const version = fields.protocolVersion;
+  const v5 = version === MQTT_5;
+  if (!isVersion(version) || fields.keepAlive < 0 || fields.keepAlive > 65535) {
+    return ERR_BAD_ARGUMENT;
+  }
+  // [MQTT-3.1.3-7] (3.1.1): an empty client id needs a clean session.
+  // [MQTT-3.1.2-22] (3.1.1): a password needs a user name.
+  if (!v5 && ((fields.clientId === "" && !fields.cleanStart) || (fields.password !== null && fields.username === null))) {
+    return ERR_BAD_ARGUMENT;
+  }
+  const clientIdSize = stringFieldSize(fields.clientId);
+  if (clientIdSize < 0) {
+    return clientIdSize;
+  }
+  // Protocol name, level, flags, keep-alive.
+  let length = 10 + clientIdSize;
+  let propertiesSize = 0;
+  if (v5) {
+    propertiesSize = encodeProperties(fields.properties, CONNECT, null, 0);
+    if (propertiesSize < 0) {
+      return propertiesSize;
+    }
+    length += blockSize(propertiesSize);
+  }
+  const will = fields.will;
+  let willPropertiesSize = 0;
+  if (will !== null) {
+    if (!isQos(will.qos)) {
+      return ERR_BAD_QOS;
+    }
+    const topicSize = topicNameFieldSize(will.topic);
+    if (topicSize < 0) {
+      return topicSize;
+    }
+    if (topicSize === 2) {
+      return ERR_TOPIC_EMPTY;
+    }
+    const payloadSize = binaryFieldSize(will.payload, will.payload === null ? 0 : bytesLength(will.payload));
+    if (payloadSize < 0) {
+      return payloadSize;
+    }
+    length += topicSize + payloadSize;
+    if (v5) {
+      willPropertiesSize = encodeProperties(will.properties, WILL_PROPERTIES, null, 0);
+      if (willPropertiesSize < 0) {
+        return willPropertiesSize;
+      }
+      length += blockSize(willPropertiesSize);
+    }
+  }
+  const username = fields.username;
+  if (username !== null) {
+    const usernameSize = stringFieldSize(username);
+    if (usernameSize < 0) {
+      return usernameSize;
+    }
+    length += usernameSize;
+  }
+  const password = fields.password;
+  if (password !== null) {
+    const passwordSize = binaryFieldSize(password, bytesLength(password));
+    if (passwordSize < 0) {
+      return passwordSize;
+    }
+    length += passwordSize;
+  }
+  const total = packetSize(buffer, at, length);
+  if (total < 0) {
+    return total;
+  }
+  let flags = fields.cleanStart ? 0x02 : 0;
+  if (will !== null) {
+    flags = flags | 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+  }
+  if (password !== null) {
+    flags = flags | 0x40;
+  }
+  if (username !== null) {
+    flags = flags | 0x80;
+  }
+  let pos = writeHeader(buffer, at, CONNECT << 4, length);
+  pos = writeU16(buffer, pos, 4);
+  setByte(buffer, pos, 0x4d);
+  setByte(buffer, pos + 1, 0x51);
+  setByte(buffer, pos + 2, 0x54);
+  setByte(buffer, pos + 3, 0x54);
+  setByte(buffer, pos + 4, version);
+  setByte(buffer, pos + 5, flags);
+  pos = writeU16(buffer, pos + 6, fields.keepAlive);
+  if (v5) {
+    pos = writePropertyBlock(buffer, pos, fields.properties, CONNECT, propertiesSize);
+  }
+  pos = writeString(buffer, pos, fields.clientId);
+  if (will !== null) {
+    if (v5) {
+      pos = writePropertyBlock(buffer, pos, will.properties, WILL_PROPERTIES, willPropertiesSize);
+    }
+    pos = writeString(buffer, pos, will.topic);
+    pos = writeBinary(buffer, pos, will.payload, will.payload === null ? 0 : bytesLength(will.payload));
+  }
+  if (username !== null) {
+    pos = writeString(buffer, pos, username);
+  }
+  if (password !== null) {
+    pos = writeBinary(buffer, pos, password, bytesLength(password));
+  }
+  return total;
+}
+
+export function encodePublish(buffer: Bytes, at: number, version: number, fields: PublishFields): number {
+  const qos = fields.qos;
+  if (!isQos(qos)) {
+    return ERR_BAD_QOS;
+  }
+  // [MQTT-2.3.1-1] a packet id for QoS 1 and 2; [MQTT-3.3.1-2] no DUP at QoS 0.
+  if (qos > 0 && !isPacketId(fields.packetId)) {
+    return ERR_PACKET_ID_ZERO;
+  }
+  if (qos === 0 && fields.dup) {
+    return ERR_BAD_ARGUMENT;
+  }
+  const topicSize = topicNameFieldSize(fields.topic);
+  if (topicSize < 0) {
+    return topicSize;
+  }
+  const properties = fields.properties;
+  const v5 = version === MQTT_5;
+  // [MQTT-3.3.2-1] a topic name is required, unless (5.0) a topic alias stands for it.
+  if (topicSize === 2 && !(v5 && properties !== null && properties.topicAlias !== -1)) {
+    return ERR_TOPIC_EMPTY;
+  }
+  const payloadLength = fields.payload === null ? 0 : fields.payloadLength;
+  let length = topicSize + (qos > 0 ? 2 : 0) + payloadLength;
+  let propertiesSize = 0;
+  if (v5) {
+    // [MQTT-3.3.4-6] a subscription identifier is the server's to send, never the client's.
+    if (properties !== null && properties.subscriptionIdentifier !== -1) {
+      return ERR_PROPERTY_NOT_ALLOWED;
+    }
+    propertiesSize = encodeProperties(properties, PUBLISH, null, 0);
+    if (propertiesSize < 0) {
+      return propertiesSize;
+    }
+    length += blockSize(propertiesSize);
+  }
+  const total = packetSize(buffer, at, length);
+  if (total < 0) {
+    return total;
+  }
+  const firstByte = (PUBLISH << 4) | (fields.dup ? 0x08 : 0) | (qos << 1) | (fields.retain ? 0x01 : 0);
+  let pos = writeHeader(buffer, at, firstByte, length);
+  pos = writeString(buffer, pos, fields.topic);
+  if (qos > 0) {
+    pos = writeU16(buffer, pos, fields.packetId);
+  }
+  if (v5) {
+    pos = writePropertyBlock(buffer, pos, properties, PUBLISH, propertiesSize);
+  }
+  if (fields.payload !== null && payloadLength > 0) {
+    copyBytes(buffer, pos, fields.payload, fields.payloadOffset, payloadLength);
+  }
+  return total;
+}
+
+/** PUBACK, PUBREC, PUBREL or PUBCOMP (`type`); the reason code and properties are 5.0 only. */
+export function encodeAck(buffer: Bytes, at: number, version: number, type: number, packetId: number,
+  reasonCode: number, properties: Properties | null): number {
+  if (type < PUBACK || type > PUBCOMP || !isVersion(version)) {
+    return ERR_BAD_ARGUMENT;
+  }
+  if (!isPacketId(packetId)) {
+    return ERR_PACKET_ID_ZERO;
+  }
+  const v5 = version === MQTT_5;
+  if (!isValidReasonCode(type, version, false, reasonCode) || (!v5 && reasonCode !== 0)) {
+    return ERR_REASON_CODE;
+  }
+  let propertiesSize = 0;
+  if (v5) {
+    propertiesSize = encodeProperties(properties, type, null, 0);
+    if (propertiesSize < 0) {
+      return propertiesSize;
+    }
+  }
+  // 5.0 leaves out a success code without properties, and an empty property block ([MQTT-3.4.2-1] ...).
+  let length = 2;
+  if (propertiesSize > 0) {
+    length = 3 + blockSize(propertiesSize);
+  } else if (reasonCode !== 0) {
+    length = 3;
+  }
+  const total = packetSize(buffer, at, length);
+  if (total < 0) {
+    return total;
+  }
+  // [MQTT-3.6.1-1] PUBREL's fixed-header flags are 0010.
+  let pos = writeHeader(buffer, at, (type << 4) | (type === PUBREL ? 0x02 : 0), length);
+  pos = writeU16(buffer, pos, packetId);
+  if (length > 2) {
+    setByte(buffer, pos, reasonCode);
+    if (length > 3) {
+      writePropertyBlock(buffer, pos + 1, properties, type, propertiesSize);
+    }
+  }
+  return total;
+}
+
+/** SUBSCRIBE for the first `count` entries of `subscriptions`. */
+export function encodeSubscribe(buffer: Bytes, at: number, version: number, packetId: number,
+  subscriptions: Subscription[], count: number, properties: Properties | null): number {
+  if (!isPacketId(packetId)) {
+    return ERR_PACKET_ID_ZERO;
+  }
+  // [MQTT-3.8.3-3] at least one topic filter.
+  if (count < 1 || count > subscriptions.length) {
+    return ERR_TOPIC_FILTER;
+  }
+  const v5 = version === MQTT_5;
+  let length = 2;
+  for (let i = 0; i < count; i++) {
+    const subscription = subscriptions[i];
+    const size = topicFilterFieldSize(subscription.topicFilter);
+    if (size < 0) {
+      return size;
+    }
+    if (!isQos(subscription.qos)) {
+      return ERR_BAD_QOS;
+    }
+    // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
+    if (v5 && (subscription.retainHandling < 0 || subscription.retainHandling > 2 ||
+      (subscription.noLocal && subscription.topicFilter.indexOf("$share/") === 0))) {
+      return ERR_BAD_ARGUMENT;
+    }
+    length += size + 1;
+  }
+  const propertiesSize = v5 ? encodeProperties(properties, SUBSCRIBE, null, 0) : 0;
+  if (propertiesSize < 0) {
+    return propertiesSize;
+  }
+  if (v5) {
+    length += blockSize(propertiesSize);
+  }
+  const total = packetSize(buffer, at, length);
+  if (total < 0) {
+    return total;
+  }
+  // [MQTT-3.8.1-1] SUBSCRIBE's fixed-header flags are 0010.
+  let pos = writeHeader(buffer, at, (SUBSCRIBE << 4) | 0x02, length);
+  pos = writeU16(buffer, pos, packetId);
+  if (v5) {
+    pos = writePropertyBlock(buffer, pos, properties, SUBSCRIBE, propertiesSize);
+  }
+  for (let i = 0; i < count; i++) {
+    const subscription = subscriptions[i];
+    pos = writeString(buffer, pos, subscription.topicFilter);
+    let options = subscription.qos;
+    if (v5) {
+      options = options | (subscription.noLocal ? 0x04 : 0) | (subscription.retainAsPublished ? 0x08 : 0) |
+        (subscription.retainHandling << 4);
+    }
+    setByte(buffer, pos, options);
+    pos++;
+  }
+  return total;
+}
+
+/** UNSUBSCRIBE for the first `count` entries of `topicFilters`. */
+export function encodeUnsubscribe(buffer: Bytes, at: number, version: number, packetId: number,
+  topicFilters: string[], count: number, properties: Properties | null): number {
+  if (!isPacketId(packetId)) {
+    return ERR_PACKET_ID_ZERO;
+  }
+  // [MQTT-3.10.3-2] at least one topic filter.
+  if (count < 1 || count > topicFilters.length) {
+    return ERR_TOPIC_FILTER;
+  }
+  const v5 = version === MQTT_5;
+  let length = 2;
+  for (let i = 0; i < count; i++) {
+    const size = topicFilterFieldSize(topicFilters[i]);
+    if (size < 0) {
+      return size;
+    }
+    length += size;
+  }
+  const propertiesSize = v5 ? encodeProperties(properties, UNSUBSCRIBE, null, 0) : 0;
+  if (propertiesSize < 0) {
+    return propertiesSize;
+  }
+  if (v5) {
+    length += blockSize(propertiesSize);
+  }
+  const total = packetSize(buffer, at, length);
+  if (total < 0) {
+    return total;
+  }
+  // [MQTT-3.10.1-1] UNSUBSCRIBE's fixed-header flags are 0010.
+  let pos = writeHeader(buffer, at, (UNSUBSCRIBE << 4) | 0x02, length);
+  pos = writeU16(buffer, pos, packetId);
+  if (v5) {
+    pos = writePropertyBlock(buffer, pos, properties, UNSUBSCRIBE, propertiesSize);
+  }
+  for (let i = 0; i < count; i++) {
+    pos = writeString(buffer, pos, topicFilters[i]);
+  }
+  return total;
+}
+
+export function encodePingreq(buffer: Bytes, at: number): number {
+  const total = packetSize(buffer, at, 0);
+  if (total < 0) {
+    return total;
+  }
+  writeHeader(buffer, at, PINGREQ << 4, 0);
+  return total;
+}
+
+/** DISCONNECT (`version` 3.1.1 or 5.0) or AUTH (5.0 only): a reason code, then properties, both optional. */
+function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: number, reasonCode: number,
+  properties: Properties | null): number {
+  if (!isVersion(version)) {
+    return ERR_BAD_ARGUMENT;
+  }
+  const v5 = version === MQTT_5;
+  if (!v5) {
+    if (type === AUTH || reasonCode !== 0) {
+      return type === AUTH ? ERR_BAD_ARGUMENT : ERR_REASON_CODE;
+    }
+  } else if (!isValidReasonCode(type, version, false, reasonCode)) {
+    return ERR_REASON_CODE;
+  }
+  const propertiesSize = v5 ? encodeProperties(properties, type, null, 0) : 0;
+  if (propertiesSize < 0) {
+    return propertiesSize;
+  }
+  // [MQTT-3.14.2-1] / 3.15.2: a success code without properties may be left out entirely.
+  let length = 0;
+  if (propertiesSize > 0) {
+    length = 1 + blockSize(propertiesSize);
+  } else if (reasonCode !== 0) {
+    length = 1;
+  }
+  const total = packetSize(buffer, at, length);
+  if (total < 0) {
+    return total;
+  }
+  const pos = writeHeader(buffer, at, type << 4, length);
+  if (length > 0) {
+    setByte(buffer, pos, reasonCode);
+    if (length > 1) {
+      writePropertyBlock(buffer, pos + 1, properties, type, propertiesSize);
+    }
+  }
+  return total;
+}
+
+export function encodeDisconnect(buffer: Bytes, at: number, version: number, reasonCode: number,
+  properties: Properties | null): number {
+  return encodeReasonPacket(buffer, at, DISCONNECT, version, reasonCode, properties);
+}
+
+/** AUTH (5.0): `reasonCode` 0x18 continues an exchange, 0x19 starts re-authentication. */
+export function encodeAuth(buffer: Bytes, at: number, reasonCode: number, properties: Properties | null): number {
+  return encodeReasonPacket(buffer, at, AUTH, MQTT_5, reasonCode, properties);
+}

@@ -1,0 +1,124 @@
+// The shapes the codec reads and fills. Outgoing packets are described by small reusable objects the
+// caller fills in (the engine keeps one of each); a received packet is decoded into one reused Packet
+// whose strings and payload are (offset, length) views into the receive buffer.
+
+import { Bytes } from "../platform/bytes";
+
+export class UserProperty {
+  key: string;
+  value: string;
+  constructor(key: string, value: string) {
+    this.key = key;
+    this.value = value;
+  }
+}
+
+/** MQTT 5.0 properties to send. A number of -1 or a null means "absent". */
+export class Properties {
+  payloadFormat = -1;
+  messageExpiry = -1;
+  contentType: string | null = null;
+  responseTopic: string | null = null;
+  correlationData: Bytes | null = null;
+  subscriptionIdentifier = -1;
+  sessionExpiry = -1;
+  authMethod: string | null = null;
+  authData: Bytes | null = null;
+  requestProblemInfo = -1;
+  willDelay = -1;
+  requestResponseInfo = -1;
+  receiveMaximum = -1;
+  topicAliasMaximum = -1;
+  topicAlias = -1;
+  maximumPacketSize = -1;
+  reasonString: string | null = null;
+  userProperties: UserProperty[] | null = null;
+}
+
+export class Will {
+  topic = "";
+  payload: Bytes | null = null;
+  qos = 0;
+  retain = false;
+  properties: Properties | null = null;
+}
+
+export class ConnectFields {
+  protocolVersion = 4;
+  clientId = "";
+  cleanStart = true;
+  keepAlive = 60;
+  username: string | null = null;
+  password: Bytes | null = null;
+  will: Will | null = null;
+  properties: Properties | null = null;
+}
+
+export class PublishFields {
+  topic = "";
+  payload: Bytes | null = null;
+  payloadOffset = 0;
+  payloadLength = 0;
+  qos = 0;
+  retain = false;
+  dup = false;
+  packetId = 0;
+  properties: Properties | null = null;
+}
+
+export class Subscription {
+  topicFilter: string;
+  qos: number;
+  noLocal = false;
+  retainAsPublished = false;
+  retainHandling = 0;
+  constructor(topicFilter: string, qos: number) {
+    this.topicFilter = topicFilter;
+    this.qos = qos;
+  }
+}
+
+/**
+ * A packet received from the broker, decoded in place. Every offset indexes `buffer`. Fields a packet
+ * type does not have keep their last value; read only those of `type`.
+ */
+export class Packet {
+  buffer: Bytes | null = null;
+  type = 0;
+  packetId = 0;
+  // PUBLISH
+  qos = 0;
+  dup = false;
+  retain = false;
+  topicOffset = 0;
+  topicLength = 0;
+  payloadOffset = 0;
+  payloadLength = 0;
+  // CONNACK
+  sessionPresent = false;
+  // CONNACK (3.1.1 return code), the four acks, DISCONNECT, AUTH
+  reasonCode = 0;
+  // SUBACK and UNSUBACK: one byte per filter (UNSUBACK of 3.1.1 has none)
+  reasonCodesOffset = 0;
+  reasonCodesCount = 0;
+  // MQTT 5.0 properties: the whole block, then per identifier a presence bit and a value. For numbers the
+  // value is the number; for strings and binary data it is the offset of the bytes and
+  // propertyLengths[id] their length. User properties and subscription identifiers may repeat: count
+  // them here and walk them with userPropertyAt / subscriptionIdentifierAt.
+  propertiesOffset = 0;
+  propertiesLength = 0;
+  propertiesPresentLow = 0;
+  propertiesPresentHigh = 0;
+  propertyValues: number[] = newNumbers(43);
+  propertyLengths: number[] = newNumbers(43);
+  userPropertyCount = 0;
+  subscriptionIdentifierCount = 0;
+}
+
+function newNumbers(count: number): number[] {
+  const numbers: number[] = [];
+  for (let i = 0; i < count; i++) {
+    numbers.push(0);
+  }
+  return numbers;
+}

@@ -1,0 +1,233 @@
+// Primitive fields of the wire format (section 1.5): integers, Variable Byte Integers, UTF-8 strings,
+// binary data. Writers return the offset after the field; readers leave their result in `cursor`.
+
+import { Bytes, byteAt, setByte, copyBytes, utf8Length, writeUtf8 } from "../platform/bytes";
+import {
+  ERR_BAD_UTF8, ERR_MALFORMED, ERR_REMAINING_LENGTH, ERR_STRING_TOO_LONG, ERR_TOPIC_WILDCARD,
+  ERR_UTF8_NULL, ERR_TOPIC_FILTER,
+} from "./errors";
+
+export function varintSize(value: number): number {
+  if (value < 128) return 1;
+  if (value < 16384) return 2;
+  if (value < 2097152) return 3;
+  return 4;
+}
+
+export function writeVarint(buffer: Bytes, at: number, value: number): number {
+  let rest = value;
+  do {
+    let digit = rest % 128;
+    rest = (rest - digit) / 128;
+    if (rest > 0) {
+      digit = digit | 0x80;
+    }
+    setByte(buffer, at, digit);
+    at++;
+  } while (rest > 0);
+  return at;
+}
+
+export function writeU16(buffer: Bytes, at: number, value: number): number {
+  setByte(buffer, at, (value >> 8) & 0xff);
+  setByte(buffer, at + 1, value & 0xff);
+  return at + 2;
+}
+
+export function writeU32(buffer: Bytes, at: number, value: number): number {
+  // Division, not >>>: the value may exceed 2^31 and >>> breaks on Lua's 32-bit integers.
+  const high = Math.floor(value / 65536);
+  writeU16(buffer, at, high);
+  return writeU16(buffer, at + 2, value - high * 65536);
+}
+
+/** The wire size of a UTF-8 string field, or an error code for text MQTT cannot carry. */
+export function stringFieldSize(text: string): number {
+  const length = utf8Length(text);
+  if (length < 0) {
+    return ERR_UTF8_NULL;
+  }
+  if (length > 65535) {
+    return ERR_STRING_TOO_LONG;
+  }
+  return 2 + length;
+}
+
+/** Writes a string field whose size stringFieldSize accepted. */
+export function writeString(buffer: Bytes, at: number, text: string): number {
+  const end = writeUtf8(buffer, at + 2, text);
+  writeU16(buffer, at, end - at - 2);
+  return end;
+}
+
+export function binaryFieldSize(data: Bytes | null, length: number): number {
+  if (data === null) {
+    return 2;
+  }
+  return length > 65535 ? ERR_STRING_TOO_LONG : 2 + length;
+}
+
+export function writeBinary(buffer: Bytes, at: number, data: Bytes | null, length: number): number {
+  if (data === null) {
+    return writeU16(buffer, at, 0);
+  }
+  writeU16(buffer, at, length);
+  copyBytes(buffer, at + 2, data, 0, length);
+  return at + 2 + length;
+}
+
+/** A topic name to publish to: a string field without wildcards. */
+export function topicNameFieldSize(topic: string): number {
+  const count = topic.length;
+  for (let i = 0; i < count; i++) {
+    const c = topic.charCodeAt(i);
+    if (c === 0x23 || c === 0x2b) {
+      return ERR_TOPIC_WILDCARD;
+    }
+  }
+  return stringFieldSize(topic);
+}
+
+/** Sections 4.7.1: '#' only as a whole last level, '+' only as a whole level; never empty. */
+export function topicFilterFieldSize(filter: string): number {
+  const count = filter.length;
+  if (count === 0) {
+    return ERR_TOPIC_FILTER;
+  }
+  for (let i = 0; i < count; i++) {
+    const c = filter.charCodeAt(i);
+    const levelStart = i === 0 || filter.charCodeAt(i - 1) === 0x2f;
+    const levelEnd = i === count - 1 || filter.charCodeAt(i + 1) === 0x2f;
+    if (c === 0x23 && (!levelStart || i !== count - 1)) {
+      return ERR_TOPIC_FILTER;
+    }
+    if (c === 0x2b && (!levelStart || !levelEnd)) {
+      return ERR_TOPIC_FILTER;
+    }
+  }
+  return stringFieldSize(filter);
+}
+
+/** Where a reader leaves what it read: the value (or a string's offset), its length, and the next offset. */
+export class Cursor {
+  value = 0;
+  length = 0;
+  next = 0;
+}
+
+export function readU16(buffer: Bytes, at: number): number {
+  return (byteAt(buffer, at) << 8) | byteAt(buffer, at + 1);
+}
+
+export function readU32(buffer: Bytes, at: number): number {
+  return readU16(buffer, at) * 65536 + readU16(buffer, at + 2);
+}
+
+/** A Variable Byte Integer at `at`, no further than `end`: OK with cursor.value/next set, or an error code. */
+export function readVarint(buffer: Bytes, at: number, end: number, cursor: Cursor): number {
+  let value = 0;
+  let multiplier = 1;
+  for (let i = 0; i < 4; i++) {
+    if (at + i >= end) {
+      return ERR_MALFORMED;
+    }
+    const digit = byteAt(buffer, at + i);
+    value += (digit & 0x7f) * multiplier;
+    if (digit < 0x80) {
+      // [MQTT-1.5.5-1] the shortest form only: a last byte of 0 after the first adds nothing.
+      if (digit === 0 && i > 0) {
+        return ERR_REMAINING_LENGTH;
+      }
+      cursor.value = value;
+      cursor.next = at + i + 1;
+      return 0;
+    }
+    multiplier *= 128;
+  }
+  return ERR_REMAINING_LENGTH;
+}
+
+/**
+ * A UTF-8 string field at `at`: checks it is well-formed and free of U+0000 ([MQTT-1.5.4-1],
+ * [MQTT-1.5.4-2]; 3.1.1: [MQTT-1.5.3-1], [MQTT-1.5.3-2]). Sets cursor.value (offset of the text),
+ * cursor.length and cursor.next.
+ */
+export function readString(buffer: Bytes, at: number, end: number, cursor: Cursor): number {
+  const error = readBinary(buffer, at, end, cursor);
+  if (error !== 0) {
+    return error;
+  }
+  return checkUtf8(buffer, cursor.value, cursor.length);
+}
+
+export function readBinary(buffer: Bytes, at: number, end: number, cursor: Cursor): number {
+  if (at + 2 > end) {
+    return ERR_MALFORMED;
+  }
+  const length = readU16(buffer, at);
+  if (at + 2 + length > end) {
+    return ERR_MALFORMED;
+  }
+  cursor.value = at + 2;
+  cursor.length = length;
+  cursor.next = at + 2 + length;
+  return 0;
+}
+
+/** Well-formed UTF-8 as RFC 3629 defines it (no overlong forms, surrogates or code points past U+10FFFF). */
+export function checkUtf8(buffer: Bytes, offset: number, length: number): number {
+  const end = offset + length;
+  let at = offset;
+  while (at < end) {
+    const first = byteAt(buffer, at);
+    if (first < 0x80) {
+      if (first === 0) {
+        return ERR_UTF8_NULL;
+      }
+      at++;
+      continue;
+    }
+    let extra = 0;
+    let low = 0x80;
+    let high = 0xbf;
+    if (first >= 0xc2 && first <= 0xdf) {
+      extra = 1;
+    } else if (first >= 0xe0 && first <= 0xef) {
+      extra = 2;
+      if (first === 0xe0) low = 0xa0;
+      if (first === 0xed) high = 0x9f;
+    } else if (first >= 0xf0 && first <= 0xf4) {
+      extra = 3;
+      if (first === 0xf0) low = 0x90;
+      if (first === 0xf4) high = 0x8f;
+    } else {
+      return ERR_BAD_UTF8;
+    }
+    if (at + extra >= end) {
+      return ERR_BAD_UTF8;
+    }
+    const second = byteAt(buffer, at + 1);
+    if (second < low || second > high) {
+      return ERR_BAD_UTF8;
+    }
+    for (let k = 2; k <= extra; k++) {
+      const next = byteAt(buffer, at + k);
+      if (next < 0x80 || next > 0xbf) {
+        return ERR_BAD_UTF8;
+      }
+    }
+    at += extra + 1;
+  }
+  return 0;
+}
+
+/** True when a received topic name holds '+' or '#' ([MQTT-3.3.2-2]). */
+export function hasWildcard(buffer: Bytes, offset: number, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    const c = byteAt(buffer, offset + i);
+    if (c === 0x23 || c === 0x2b) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,101 @@
+// The byte layer for Node: buffers are Uint8Array; strings are JavaScript (UTF-16) strings encoded to
+// UTF-8 on the way out. This is the module the codec imports; the Espruino and NodeMCU builds put their
+// own platform file in its place at build time, with the same exports.
+
+export type Bytes = Uint8Array;
+
+/** A buffer of `size` zero bytes: called at construction time only, never on the message path. */
+export function newBytes(size: number): Bytes {
+  return new Uint8Array(size);
+}
+
+export function byteAt(buffer: Bytes, index: number): number {
+  return buffer[index];
+}
+
+export function setByte(buffer: Bytes, index: number, value: number): void {
+  buffer[index] = value;
+}
+
+export function bytesLength(buffer: Bytes): number {
+  return buffer.length;
+}
+
+// Buffer.prototype.copy is a memcpy that makes no view objects for long runs; for short runs it does
+// allocate, and a plain loop is faster anyway. (subarray()+set() would allocate a view every call.)
+const nativeCopy = Buffer.prototype.copy;
+const SHORT_COPY = 64;
+
+export function copyBytes(target: Bytes, targetOffset: number, source: Bytes, sourceOffset: number, length: number): void {
+  if (length < SHORT_COPY) {
+    for (let i = 0; i < length; i++) {
+      target[targetOffset + i] = source[sourceOffset + i];
+    }
+  } else {
+    nativeCopy.call(source, target, targetOffset, sourceOffset, sourceOffset + length);
+  }
+}
+
+/**
+ * The UTF-8 length of `text`, or -1 when it holds U+0000 or an unpaired surrogate: MQTT strings may not
+ * carry either, and a lone surrogate has no UTF-8 form. Allocation-free.
+ */
+export function utf8Length(text: string): number {
+  let length = 0;
+  const count = text.length;
+  for (let i = 0; i < count; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === 0) {
+        return -1;
+      }
+      length += 1;
+    } else if (c < 0x800) {
+      length += 2;
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < count ? text.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) {
+        return -1;
+      }
+      length += 4;
+      i++;
+    } else {
+      length += 3;
+    }
+  }
+  return length;
+}
+
+/** Writes `text` as UTF-8 at `offset` (the caller checked utf8Length and the room); returns the end offset. */
+export function writeUtf8(target: Bytes, offset: number, text: string): number {
+  let at = offset;
+  const count = text.length;
+  for (let i = 0; i < count; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      target[at++] = c;
+    } else if (c < 0x800) {
+      target[at++] = 0xc0 | (c >> 6);
+      target[at++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00);
+      i++;
+      target[at++] = 0xf0 | (c >> 18);
+      target[at++] = 0x80 | ((c >> 12) & 0x3f);
+      target[at++] = 0x80 | ((c >> 6) & 0x3f);
+      target[at++] = 0x80 | (c & 0x3f);
+    } else {
+      target[at++] = 0xe0 | (c >> 12);
+      target[at++] = 0x80 | ((c >> 6) & 0x3f);
+      target[at++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return at;
+}
+
+const decoder = new TextDecoder("utf-8");
+
+/** A string made from UTF-8 bytes the codec has already validated. Allocates: the caller asked for a string. */
+export function readUtf8(source: Bytes, offset: number, length: number): string {
+  return decoder.decode(source.subarray(offset, offset + length));
+}
