@@ -381,11 +381,7 @@ function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: nu
     return ERR_BAD_ARGUMENT;
   }
   const v5 = version === MQTT_5;
-  if (!v5) {
-    if (type === AUTH || reasonCode !== 0) {
-      return type === AUTH ? ERR_BAD_ARGUMENT : ERR_REASON_CODE;
-    }
-  } else if (!isValidReasonCode(type, version, false, reasonCode)) {
+  if (v5 ? !isValidReasonCode(type, version, false, reasonCode) : reasonCode !== 0) {
     return ERR_REASON_CODE;
   }
   const propertiesSize = v5 ? encodeProperties(properties, type, null, 0) : 0;
