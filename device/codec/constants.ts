@@ -64,3 +64,4 @@ export const RC_PROTOCOL_ERROR = 0x82;
 export const RC_PACKET_ID_NOT_FOUND = 0x92;
 export const RC_RECEIVE_MAXIMUM_EXCEEDED = 0x93;
 export const RC_PACKET_TOO_LARGE = 0x95;
+export const RC_TOPIC_ALIAS_INVALID = 0x94;

@@ -1,4 +1,4 @@
-// Every failure of the codec is one of these codes (negative numbers, so that a function can return
+// Every failure of the device code (codec and engine) is one of these codes (negative numbers, so that a function can return
 // either a length or an error). Nothing in device/ throws.
 
 export const OK = 0;
@@ -43,6 +43,36 @@ export const ERR_BAD_ARGUMENT = -19;
 // A topic filter that breaks the wildcard rules, or a SUBSCRIBE/UNSUBSCRIBE without any filter.
 export const ERR_TOPIC_FILTER = -20;
 
+// The engine's codes: what ended a connection or refused a call.
+// The broker refused the connection (CONNACK reason/return code in Engine.lastReasonCode).
+export const ERR_CONNECTION_REFUSED = -21;
+// No CONNACK within the connect timeout.
+export const ERR_CONNECT_TIMEOUT = -22;
+// Nothing received for 1.5x the keep-alive interval: the link is dead.
+export const ERR_KEEPALIVE_TIMEOUT = -23;
+// The transport closed without a DISCONNECT.
+export const ERR_LINK_LOST = -24;
+// The broker sent DISCONNECT (5.0; its reason code is in Engine.lastReasonCode).
+export const ERR_SERVER_DISCONNECT = -25;
+// An acknowledgement for a packet id the client is not waiting on.
+export const ERR_UNKNOWN_PACKET_ID = -26;
+// A packet that is valid on the wire but not at this point of the protocol (a second CONNACK, AUTH, ...).
+export const ERR_PROTOCOL = -27;
+// The broker sent more unacknowledged QoS 2 messages than the client has room for.
+export const ERR_RECEIVE_MAXIMUM = -28;
+// A topic alias the client did not allow.
+export const ERR_TOPIC_ALIAS = -29;
+// publish(): no room in the offline queue / in-flight store (policy "reject new").
+export const ERR_QUEUE_FULL = -30;
+// publish(): the message does not fit a message slot, or exceeds the broker's maximum packet size.
+export const ERR_MESSAGE_TOO_LARGE = -31;
+// publish(): the broker does not support this QoS or retained messages (5.0 CONNACK).
+export const ERR_NOT_SUPPORTED = -32;
+// subscribe(): every subscription slot is taken; unsubscribe(): no such subscription.
+export const ERR_NO_SUBSCRIPTION_SLOT = -33;
+// A call that needs a started client (publish after disconnect(), ...).
+export const ERR_STOPPED = -34;
+
 const NAMES = [
   "OK",
   "ERR_BUFFER_TOO_SMALL",
@@ -65,6 +95,20 @@ const NAMES = [
   "ERR_STRING_TOO_LONG",
   "ERR_BAD_ARGUMENT",
   "ERR_TOPIC_FILTER",
+  "ERR_CONNECTION_REFUSED",
+  "ERR_CONNECT_TIMEOUT",
+  "ERR_KEEPALIVE_TIMEOUT",
+  "ERR_LINK_LOST",
+  "ERR_SERVER_DISCONNECT",
+  "ERR_UNKNOWN_PACKET_ID",
+  "ERR_PROTOCOL",
+  "ERR_RECEIVE_MAXIMUM",
+  "ERR_TOPIC_ALIAS",
+  "ERR_QUEUE_FULL",
+  "ERR_MESSAGE_TOO_LARGE",
+  "ERR_NOT_SUPPORTED",
+  "ERR_NO_SUBSCRIPTION_SLOT",
+  "ERR_STOPPED",
 ];
 
 /** The name of an error code, for logs and messages. */

@@ -1,0 +1,783 @@
+// The protocol state machine (sans-I/O). The platform driver feeds it time, link events and received
+// bytes, and gives it a Link to write to; the engine decides every packet and every deadline. All its
+// memory is sized at construction from EngineOptions.
+
+import { Bytes, newBytes, byteAt } from "../platform/bytes";
+import {
+  CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP, DISCONNECT, MQTT_5,
+  PROP_RECEIVE_MAXIMUM, PROP_MAXIMUM_PACKET_SIZE, PROP_MAXIMUM_QOS, PROP_RETAIN_AVAILABLE, PROP_SERVER_KEEP_ALIVE,
+  PROP_TOPIC_ALIAS, RC_PACKET_ID_NOT_FOUND, RC_MALFORMED_PACKET, RC_PROTOCOL_ERROR, RC_TOPIC_ALIAS_INVALID,
+  RC_RECEIVE_MAXIMUM_EXCEEDED, RC_PACKET_TOO_LARGE, MAX_REMAINING_LENGTH,
+} from "../codec/constants";
+import {
+  OK, ERR_CONNECTION_REFUSED, ERR_CONNECT_TIMEOUT, ERR_KEEPALIVE_TIMEOUT, ERR_LINK_LOST, ERR_SERVER_DISCONNECT,
+  ERR_UNKNOWN_PACKET_ID, ERR_PROTOCOL, ERR_RECEIVE_MAXIMUM, ERR_TOPIC_ALIAS, ERR_QUEUE_FULL, ERR_MESSAGE_TOO_LARGE,
+  ERR_NOT_SUPPORTED, ERR_NO_SUBSCRIPTION_SLOT, ERR_STOPPED, ERR_BUFFER_TOO_SMALL, ERR_PACKET_TOO_LARGE,
+  ERR_TOPIC_FILTER,
+} from "../codec/errors";
+import { ConnectFields, Packet, Properties, PublishFields, Subscription } from "../codec/packets";
+import {
+  encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodePingreq, encodeDisconnect,
+} from "../codec/encode";
+import { decodePacket } from "../codec/decode";
+import { Framer } from "../codec/framer";
+import { propertyValue } from "../codec/properties";
+import { EngineOptions, DROP_OLDEST } from "./options";
+import { Outbox, FREE, QUEUED, AWAIT_ACK, AWAIT_COMPLETE } from "./outbox";
+import { Random } from "./random";
+
+/** The transport, as the platform driver provides it. */
+export interface Link {
+  /** Start opening the transport; answer with engine.linkOpened() or engine.linkClosed(). */
+  open(): void;
+  /** Send bytes[0 .. length) now; the engine reuses `bytes` as soon as this returns. */
+  write(bytes: Bytes, length: number): void;
+  /** Close the transport. The engine already considers it closed; no linkClosed() is expected. */
+  close(): void;
+}
+
+/** What the engine tells the application. */
+export interface EngineEvents {
+  connected(sessionPresent: boolean): void;
+  /** OK after disconnect(), otherwise the error code that ended the link; the engine reconnects on its own. */
+  disconnected(code: number): void;
+  /** A received message; its topic and payload are views into packet.buffer, valid during the call only. */
+  message(packet: Packet): void;
+  /** A publish completed (PUBACK or PUBCOMP), or a (un)subscribe was acknowledged (SUBACK/UNSUBACK). */
+  acknowledged(type: number, packetId: number, reasonCode: number): void;
+}
+
+export const IDLE = 0;
+export const WAITING = 1;
+export const OPENING = 2;
+export const CONNECTING = 3;
+export const CONNECTED = 4;
+
+// Subscription slot states.
+const SUB_FREE = 0;
+const SUB_PENDING = 1;
+const SUB_ACTIVE = 2;
+const SUB_UNSUBSCRIBING = 3;
+
+export class Counters {
+  connects = 0;
+  reconnects = 0;
+  retransmits = 0;
+  drops = 0;
+  messagesSent = 0;
+  messagesReceived = 0;
+  duplicatesSuppressed = 0;
+  qosDowngrades = 0;
+  pingRoundTripMs = -1;
+  queueHighWater = 0;
+}
+
+export class Engine {
+  readonly options: EngineOptions;
+  readonly counters = new Counters();
+  state = IDLE;
+  /** The last reason code the broker gave: a refused CONNACK or a server DISCONNECT. */
+  lastReasonCode = 0;
+  private readonly link: Link;
+  private readonly events: EngineEvents;
+  private readonly version: number;
+  private readonly framer: Framer;
+  private readonly packet = new Packet();
+  private readonly transmit: Bytes;
+  private readonly outbox: Outbox;
+  private readonly random: Random;
+  private readonly connectFields = new ConnectFields();
+  private readonly publishFields = new PublishFields();
+  private readonly emptyProperties: Properties | null;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly subscriptionStates: number[] = [];
+  private readonly subscriptionPacketIds: number[] = [];
+  private readonly incomingQos2: number[] = [];
+
+  private now = 0;
+  private linkNumber = 0;
+  private attempt = 0;
+  private deadline = -1;
+  private connectedAt = 0;
+  private lastSent = 0;
+  private lastReceived = 0;
+  private pingSentAt = -1;
+  private keepAliveMs = 0;
+  private nextPacketId = 1;
+  // Limits the broker announced in CONNACK (5.0); 3.1.1 brokers get the protocol's own limits.
+  private brokerReceiveMaximum = 65535;
+  private brokerMaximumPacketSize = MAX_REMAINING_LENGTH;
+  private brokerMaximumQos = 2;
+  private brokerRetainAvailable = true;
+
+  constructor(options: EngineOptions, link: Link, events: EngineEvents) {
+    this.options = options;
+    this.link = link;
+    this.events = events;
+    this.version = options.protocolVersion;
+    this.framer = new Framer(options.receiveBufferSize);
+    this.transmit = newBytes(options.transmitBufferSize);
+    this.outbox = new Outbox(options.inflightWindow + options.queueSlots, options.messageSlotSize);
+    this.random = new Random(options.seed);
+    this.emptyProperties = this.version === MQTT_5 ? new Properties() : null;
+    for (let i = 0; i < options.subscriptionSlots; i++) {
+      this.subscriptions.push(new Subscription("", 0));
+      this.subscriptionStates.push(SUB_FREE);
+      this.subscriptionPacketIds.push(0);
+    }
+    for (let i = 0; i < options.incomingQos2Slots; i++) {
+      this.incomingQos2.push(0);
+    }
+    const fields = this.connectFields;
+    fields.protocolVersion = options.protocolVersion;
+    fields.clientId = options.clientId;
+    fields.cleanStart = options.cleanStart;
+    fields.keepAlive = options.keepAlive;
+    fields.username = options.username;
+    fields.password = options.password;
+    fields.will = options.will;
+    if (this.version === MQTT_5) {
+      const properties = new Properties();
+      if (options.sessionExpiry > 0) {
+        properties.sessionExpiry = options.sessionExpiry;
+      }
+      properties.receiveMaximum = options.incomingQos2Slots;
+      properties.maximumPacketSize = options.receiveBufferSize;
+      properties.userProperties = options.connectUserProperties;
+      fields.properties = properties;
+    }
+    this.publishFields.properties = this.emptyProperties;
+  }
+
+  // ---- the application's calls ----
+
+  /** Begin connecting, and keep the client connected until stop(). */
+  start(now: number): void {
+    this.now = now;
+    if (this.state === IDLE) {
+      this.attempt = 0;
+      this.openLink();
+    }
+  }
+
+  /** A clean DISCONNECT (the broker discards the will), then idle. Stored messages stay for a later start(). */
+  stop(now: number): void {
+    this.now = now;
+    if (this.state === CONNECTED) {
+      this.sendControl(encodeDisconnect(this.transmit, 0, this.version, 0, null));
+    }
+    const wasActive = this.state !== IDLE;
+    this.dropLink();
+    this.state = IDLE;
+    this.deadline = -1;
+    if (wasActive) {
+      this.events.disconnected(OK);
+    }
+  }
+
+  /**
+   * Publishes payload[offset .. offset+length) to `topic`. Returns the packet id (QoS 1 and 2), 0 (QoS 0),
+   * or an error code. A message that cannot go out now waits in the store, in order.
+   */
+  publish(topic: string, payload: Bytes, offset: number, length: number, qos: number, retain: boolean): number {
+    if (this.state === IDLE) {
+      return ERR_STOPPED;
+    }
+    if (qos > this.brokerMaximumQos || (retain && !this.brokerRetainAvailable)) {
+      return ERR_NOT_SUPPORTED;
+    }
+    const fields = this.publishFields;
+    fields.topic = topic;
+    fields.payload = payload;
+    fields.payloadOffset = offset;
+    fields.payloadLength = length;
+    fields.qos = qos;
+    fields.retain = retain;
+    fields.dup = false;
+    fields.packetId = 0;
+    const direct = qos === 0 && this.state === CONNECTED && this.outbox.queued === 0;
+    if (direct) {
+      return this.sendPublish(this.transmit, encodePublish(this.transmit, 0, this.version, fields));
+    }
+    let slot = this.outbox.freeSlot();
+    if (slot < 0 && this.options.queuePolicy === DROP_OLDEST) {
+      slot = this.outbox.earliest(QUEUED, -1);
+      if (slot >= 0) {
+        this.outbox.setState(slot, FREE);
+        this.counters.drops++;
+      }
+    }
+    if (slot < 0) {
+      this.counters.drops++;
+      return ERR_QUEUE_FULL;
+    }
+    fields.packetId = qos > 0 ? this.allocatePacketId() : 0;
+    const encoded = encodePublish(this.outbox.buffers[slot], 0, this.version, fields);
+    if (encoded < 0) {
+      return encoded === ERR_BUFFER_TOO_SMALL ? ERR_MESSAGE_TOO_LARGE : encoded;
+    }
+    if (encoded > this.brokerMaximumPacketSize) {
+      return ERR_MESSAGE_TOO_LARGE;
+    }
+    this.outbox.enqueue(slot, encoded, fields.packetId, qos);
+    if (this.outbox.used > this.counters.queueHighWater) {
+      this.counters.queueHighWater = this.outbox.used;
+    }
+    this.flushQueue();
+    return fields.packetId;
+  }
+
+  /** Subscribes to one filter; kept and re-sent when the broker has lost the session. Returns the packet id or an error. */
+  subscribe(topicFilter: string, qos: number): number {
+    if (this.state === IDLE) {
+      return ERR_STOPPED;
+    }
+    const slot = this.findSubscription(SUB_FREE, "");
+    if (slot < 0) {
+      return ERR_NO_SUBSCRIPTION_SLOT;
+    }
+    const subscription = this.subscriptions[slot];
+    subscription.topicFilter = topicFilter;
+    subscription.qos = qos;
+    // Encode once now so that a bad filter or QoS is the caller's error, never a stored one.
+    this.single[0] = subscription;
+    const check = encodeSubscribe(this.transmit, 0, this.version, 1, this.single, 1, null);
+    if (check < 0) {
+      return check;
+    }
+    this.subscriptionStates[slot] = SUB_PENDING;
+    this.subscriptionPacketIds[slot] = this.allocatePacketId();
+    if (this.state === CONNECTED) {
+      this.sendSubscription(slot);
+    }
+    return this.subscriptionPacketIds[slot];
+  }
+
+  /** Unsubscribes from a filter given to subscribe(). Returns the packet id or an error. */
+  unsubscribe(topicFilter: string): number {
+    if (this.state === IDLE) {
+      return ERR_STOPPED;
+    }
+    let slot = this.findSubscription(SUB_ACTIVE, topicFilter);
+    if (slot < 0) {
+      slot = this.findSubscription(SUB_PENDING, topicFilter);
+    }
+    if (slot < 0) {
+      return ERR_NO_SUBSCRIPTION_SLOT;
+    }
+    this.subscriptionStates[slot] = SUB_UNSUBSCRIBING;
+    this.subscriptionPacketIds[slot] = this.allocatePacketId();
+    if (this.state === CONNECTED) {
+      this.sendSubscription(slot);
+    }
+    return this.subscriptionPacketIds[slot];
+  }
+
+  /** Messages stored and not yet acknowledged (queued or in flight). */
+  get pendingMessages(): number {
+    return this.outbox.used;
+  }
+
+  // ---- the driver's calls ----
+
+  linkOpened(now: number): void {
+    this.now = now;
+    if (this.state !== OPENING) {
+      return;
+    }
+    this.state = CONNECTING;
+    this.lastReceived = now;
+    this.sendControl(encodeConnect(this.transmit, 0, this.connectFields));
+  }
+
+  /** The transport closed (or failed to open). */
+  linkClosed(now: number): void {
+    this.now = now;
+    if (this.state >= OPENING) {
+      this.closeLink(ERR_LINK_LOST);
+    }
+  }
+
+  /** Bytes arrived: chunk[offset .. offset+length). */
+  received(chunk: Bytes, offset: number, length: number, now: number): void {
+    this.now = now;
+    if (this.state < CONNECTING) {
+      return;
+    }
+    this.lastReceived = now;
+    const link = this.linkNumber;
+    const end = offset + length;
+    let at = offset;
+    while (at < end) {
+      const used = this.framer.feed(chunk, at, end - at);
+      if (used < 0) {
+        this.closeLink(used);
+        return;
+      }
+      at += used;
+      if (this.framer.ready) {
+        const framer = this.framer;
+        const error = decodePacket(framer.packetBuffer, framer.packetStart, framer.packetLength, this.version, this.packet);
+        if (error < 0) {
+          this.closeLink(error);
+          return;
+        }
+        this.handle(this.packet);
+        // The packet may have ended the link (or the application may have stopped the client).
+        if (this.linkNumber !== link || this.state < CONNECTING) {
+          return;
+        }
+        framer.next();
+      }
+    }
+  }
+
+  /** Time passed: runs whatever deadline is due. */
+  poll(now: number): void {
+    this.now = now;
+    if (this.deadline < 0 || now < this.deadline) {
+      return;
+    }
+    if (this.state === WAITING) {
+      this.openLink();
+    } else if (this.state === OPENING || this.state === CONNECTING) {
+      this.closeLink(ERR_CONNECT_TIMEOUT);
+    } else if (this.state === CONNECTED) {
+      if (now - this.lastReceived >= this.keepAliveMs + this.keepAliveMs / 2) {
+        this.closeLink(ERR_KEEPALIVE_TIMEOUT);
+        return;
+      }
+      // Ping when we have been quiet (the broker's rule) or the broker has (so a dead link shows).
+      if (this.pingSentAt < 0) {
+        this.pingSentAt = now;
+        this.sendControl(encodePingreq(this.transmit, 0));
+      }
+      this.scheduleKeepAlive();
+    }
+  }
+
+  /** When poll() next has work: an absolute time in the driver's milliseconds, or -1 for never. */
+  nextDeadline(): number {
+    return this.deadline;
+  }
+
+  // ---- inside ----
+
+  private openLink(): void {
+    this.state = OPENING;
+    this.linkNumber++;
+    this.framer.next();
+    this.deadline = this.now + this.options.connectTimeoutMs;
+    this.link.open();
+  }
+
+  /** Ends the current link with `code` and schedules the next attempt. */
+  private closeLink(code: number): void {
+    if (this.version === MQTT_5 && this.state === CONNECTED) {
+      // 5.0 lets the client say why ([MQTT-4.13.1-1]); any reason but success keeps the will.
+      const reason = disconnectReasonFor(code);
+      if (reason > 0) {
+        this.sendControl(encodeDisconnect(this.transmit, 0, this.version, reason, null));
+      }
+    }
+    if (this.state === CONNECTED && this.now - this.connectedAt >= this.options.backoffResetAfterMs) {
+      this.attempt = 0;
+    }
+    this.dropLink();
+    this.state = WAITING;
+    // Full jitter: uniform in [0, min(cap, initial * 2^attempt)).
+    let ceiling = this.options.backoffInitialMs;
+    for (let i = 0; i < this.attempt && ceiling < this.options.backoffMaxMs; i++) {
+      ceiling = ceiling * 2;
+    }
+    if (ceiling > this.options.backoffMaxMs) {
+      ceiling = this.options.backoffMaxMs;
+    }
+    this.attempt++;
+    this.deadline = this.now + Math.floor(this.random.next() * ceiling);
+    this.events.disconnected(code);
+  }
+
+  private dropLink(): void {
+    if (this.state >= OPENING) {
+      this.linkNumber++;
+      this.link.close();
+    }
+    this.pingSentAt = -1;
+  }
+
+  private handle(packet: Packet): void {
+    const type = packet.type;
+    if (this.state === CONNECTING) {
+      if (type !== CONNACK) {
+        this.closeLink(ERR_PROTOCOL);
+        return;
+      }
+      this.handleConnack(packet);
+      return;
+    }
+    if (type === PUBLISH) {
+      this.handlePublish(packet);
+    } else if (type === PUBACK || type === PUBREC || type === PUBCOMP) {
+      this.handlePublishAck(packet);
+    } else if (type === PUBREL) {
+      this.handlePubrel(packet);
+    } else if (type === SUBACK || type === UNSUBACK) {
+      this.handleSubscriptionAck(packet);
+    } else if (type === PINGRESP) {
+      if (this.pingSentAt >= 0) {
+        this.counters.pingRoundTripMs = this.now - this.pingSentAt;
+        this.pingSentAt = -1;
+      }
+    } else if (type === DISCONNECT) {
+      this.lastReasonCode = packet.reasonCode;
+      this.closeLink(ERR_SERVER_DISCONNECT);
+    } else {
+      // A second CONNACK, or AUTH without an authentication method.
+      this.closeLink(ERR_PROTOCOL);
+    }
+  }
+
+  private handleConnack(packet: Packet): void {
+    this.lastReasonCode = packet.reasonCode;
+    if (packet.reasonCode !== 0) {
+      this.closeLink(ERR_CONNECTION_REFUSED);
+      return;
+    }
+    const v5 = this.version === MQTT_5;
+    this.brokerReceiveMaximum = v5 ? numberOr(propertyValue(packet, PROP_RECEIVE_MAXIMUM), 65535) : 65535;
+    this.brokerMaximumPacketSize = v5 ? numberOr(propertyValue(packet, PROP_MAXIMUM_PACKET_SIZE), MAX_REMAINING_LENGTH) :
+      MAX_REMAINING_LENGTH;
+    this.brokerMaximumQos = v5 ? numberOr(propertyValue(packet, PROP_MAXIMUM_QOS), 2) : 2;
+    this.brokerRetainAvailable = v5 ? propertyValue(packet, PROP_RETAIN_AVAILABLE) !== 0 : true;
+    // [MQTT-3.2.2-21] the broker's keep-alive replaces ours.
+    const serverKeepAlive = v5 ? propertyValue(packet, PROP_SERVER_KEEP_ALIVE) : -1;
+    this.keepAliveMs = (serverKeepAlive >= 0 ? serverKeepAlive : this.options.keepAlive) * 1000;
+    this.state = CONNECTED;
+    this.connectedAt = this.now;
+    this.counters.connects++;
+    if (this.counters.connects > 1) {
+      this.counters.reconnects++;
+    }
+    const sessionPresent = packet.sessionPresent;
+    if (!sessionPresent) {
+      this.forgetSession();
+    }
+    this.scheduleKeepAlive();
+    this.events.connected(sessionPresent);
+    if (this.state !== CONNECTED) {
+      return;
+    }
+    this.resendInflight(sessionPresent);
+    this.resendSubscriptions(sessionPresent);
+    this.flushQueue();
+  }
+
+  /** The broker has no session: drop what only made sense inside the old one, keep every message. */
+  private forgetSession(): void {
+    for (let i = 0; i < this.incomingQos2.length; i++) {
+      this.incomingQos2[i] = 0;
+    }
+    const outbox = this.outbox;
+    for (let slot = 0; slot < outbox.capacity; slot++) {
+      if (outbox.states[slot] === AWAIT_COMPLETE) {
+        // The broker had the message (PUBREC); only the release was outstanding.
+        outbox.setState(slot, FREE);
+      } else if (outbox.states[slot] === AWAIT_ACK) {
+        // Sent but never acknowledged: it goes again as a new message, in its original place.
+        outbox.setDup(slot, false);
+        outbox.setState(slot, QUEUED);
+      }
+    }
+  }
+
+  private resendInflight(sessionPresent: boolean): void {
+    const outbox = this.outbox;
+    if (!sessionPresent || !this.options.resendOnReconnect) {
+      return;
+    }
+    // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (DUP set) and PUBREL, in their original order.
+    for (let slot = outbox.earliest(AWAIT_ACK, this.linkNumber); slot >= 0; slot = outbox.earliest(AWAIT_ACK, this.linkNumber)) {
+      outbox.sentOnLink[slot] = this.linkNumber;
+      this.counters.retransmits++;
+      if (outbox.states[slot] === AWAIT_ACK) {
+        outbox.setDup(slot, true);
+        this.write(outbox.buffers[slot], outbox.lengths[slot]);
+      } else {
+        this.sendControl(encodeAck(this.transmit, 0, this.version, PUBREL, outbox.packetIds[slot], 0, null));
+      }
+    }
+  }
+
+  /** Sends queued messages while the in-flight window has room. */
+  private flushQueue(): void {
+    if (this.state !== CONNECTED) {
+      return;
+    }
+    const outbox = this.outbox;
+    let window = this.options.inflightWindow;
+    if (window > this.brokerReceiveMaximum) {
+      window = this.brokerReceiveMaximum;
+    }
+    while (outbox.queued > 0) {
+      const slot = outbox.earliest(QUEUED, -1);
+      const qos = outbox.qos[slot];
+      if (qos > 0 && outbox.inflight >= window) {
+        return;
+      }
+      if (outbox.lengths[slot] > this.brokerMaximumPacketSize) {
+        // Stored before this broker said its limit; it can never be sent here.
+        outbox.setState(slot, FREE);
+        this.counters.drops++;
+        continue;
+      }
+      outbox.sentOnLink[slot] = this.linkNumber;
+      outbox.setState(slot, qos > 0 ? AWAIT_ACK : FREE);
+      this.sendPublish(outbox.buffers[slot], outbox.lengths[slot]);
+      if (this.state !== CONNECTED) {
+        return;
+      }
+    }
+  }
+
+  private handlePublish(packet: Packet): void {
+    if (this.version === MQTT_5 && propertyValue(packet, PROP_TOPIC_ALIAS) >= 0) {
+      // We announce no Topic Alias Maximum, so the broker may send none ([MQTT-3.3.2-9]).
+      this.closeLink(ERR_TOPIC_ALIAS);
+      return;
+    }
+    const id = packet.packetId;
+    if (packet.qos === 2) {
+      let free = -1;
+      for (let i = 0; i < this.incomingQos2.length; i++) {
+        if (this.incomingQos2[i] === id) {
+          // Already delivered, PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
+          this.counters.duplicatesSuppressed++;
+          this.sendControl(encodeAck(this.transmit, 0, this.version, PUBREC, id, 0, null));
+          return;
+        }
+        if (this.incomingQos2[i] === 0 && free < 0) {
+          free = i;
+        }
+      }
+      if (free < 0) {
+        this.closeLink(ERR_RECEIVE_MAXIMUM);
+        return;
+      }
+      this.incomingQos2[free] = id;
+    }
+    this.counters.messagesReceived++;
+    const link = this.linkNumber;
+    this.events.message(packet);
+    if (this.linkNumber !== link || this.state !== CONNECTED) {
+      return;
+    }
+    if (packet.qos > 0) {
+      this.sendControl(encodeAck(this.transmit, 0, this.version, packet.qos === 1 ? PUBACK : PUBREC, id, 0, null));
+    }
+  }
+
+  private handlePublishAck(packet: Packet): void {
+    const outbox = this.outbox;
+    const id = packet.packetId;
+    if (packet.type === PUBCOMP) {
+      const slot = outbox.find(AWAIT_COMPLETE, id);
+      if (slot < 0) {
+        this.closeLink(ERR_UNKNOWN_PACKET_ID);
+        return;
+      }
+      this.complete(slot, PUBCOMP, packet.reasonCode);
+      return;
+    }
+    let slot = outbox.find(AWAIT_ACK, id);
+    if (slot < 0 && packet.type === PUBREC) {
+      // A PUBREC repeated after our PUBREL: send the PUBREL again.
+      slot = outbox.find(AWAIT_COMPLETE, id);
+      if (slot >= 0) {
+        this.sendControl(encodeAck(this.transmit, 0, this.version, PUBREL, id, 0, null));
+        return;
+      }
+    }
+    if (slot < 0) {
+      this.closeLink(ERR_UNKNOWN_PACKET_ID);
+      return;
+    }
+    if (packet.type === PUBACK) {
+      // A PUBACK for a QoS 2 message: the broker downgraded it to QoS 1 (as RabbitMQ does).
+      if (outbox.qos[slot] === 2) {
+        this.counters.qosDowngrades++;
+      }
+      this.complete(slot, PUBACK, packet.reasonCode);
+      return;
+    }
+    if (packet.reasonCode >= 0x80) {
+      // 5.0: the broker refused the message; there is no release to send.
+      this.complete(slot, PUBREC, packet.reasonCode);
+      return;
+    }
+    outbox.setState(slot, AWAIT_COMPLETE);
+    this.sendControl(encodeAck(this.transmit, 0, this.version, PUBREL, id, 0, null));
+  }
+
+  private complete(slot: number, type: number, reasonCode: number): void {
+    const id = this.outbox.packetIds[slot];
+    this.outbox.setState(slot, FREE);
+    this.events.acknowledged(type, id, reasonCode);
+    this.flushQueue();
+  }
+
+  private handlePubrel(packet: Packet): void {
+    const id = packet.packetId;
+    let reason = RC_PACKET_ID_NOT_FOUND;
+    for (let i = 0; i < this.incomingQos2.length; i++) {
+      if (this.incomingQos2[i] === id) {
+        this.incomingQos2[i] = 0;
+        reason = 0;
+      }
+    }
+    // An unknown id still gets its PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
+    this.sendControl(encodeAck(this.transmit, 0, this.version, PUBCOMP, id, this.version === MQTT_5 ? reason : 0, null));
+  }
+
+  private handleSubscriptionAck(packet: Packet): void {
+    const subscribing = packet.type === SUBACK;
+    let slot = -1;
+    for (let i = 0; i < this.subscriptions.length; i++) {
+      if (this.subscriptionPacketIds[i] === packet.packetId &&
+        this.subscriptionStates[i] === (subscribing ? SUB_PENDING : SUB_UNSUBSCRIBING)) {
+        slot = i;
+      }
+    }
+    if (slot < 0) {
+      this.closeLink(ERR_UNKNOWN_PACKET_ID);
+      return;
+    }
+    // One filter per request, so one code; 3.1.1's UNSUBACK has none.
+    const buffer = packet.buffer;
+    const code = packet.reasonCodesCount > 0 && buffer !== null ? byteAt(buffer, packet.reasonCodesOffset) : 0;
+    if (subscribing) {
+      this.subscriptionStates[slot] = code < 0x80 ? SUB_ACTIVE : SUB_FREE;
+      if (code < this.subscriptions[slot].qos) {
+        this.counters.qosDowngrades++;
+      }
+    } else {
+      this.subscriptionStates[slot] = SUB_FREE;
+    }
+    this.subscriptionPacketIds[slot] = 0;
+    this.events.acknowledged(packet.type, packet.packetId, code);
+  }
+
+  private resendSubscriptions(sessionPresent: boolean): void {
+    for (let slot = 0; slot < this.subscriptions.length && this.state === CONNECTED; slot++) {
+      const state = this.subscriptionStates[slot];
+      if (state === SUB_ACTIVE && !sessionPresent) {
+        // The broker lost the session and with it this subscription.
+        this.subscriptionStates[slot] = SUB_PENDING;
+        this.subscriptionPacketIds[slot] = this.allocatePacketId();
+      }
+      if (state === SUB_UNSUBSCRIBING && !sessionPresent) {
+        this.subscriptionStates[slot] = SUB_FREE;
+      } else if (this.subscriptionStates[slot] !== SUB_FREE && this.subscriptionStates[slot] !== SUB_ACTIVE) {
+        this.sendSubscription(slot);
+      }
+    }
+  }
+
+  private sendSubscription(slot: number): void {
+    const id = this.subscriptionPacketIds[slot];
+    if (this.subscriptionStates[slot] === SUB_UNSUBSCRIBING) {
+      this.singleFilter[0] = this.subscriptions[slot].topicFilter;
+      this.sendControl(encodeUnsubscribe(this.transmit, 0, this.version, id, this.singleFilter, 1, null));
+    } else {
+      this.single[0] = this.subscriptions[slot];
+      this.sendControl(encodeSubscribe(this.transmit, 0, this.version, id, this.single, 1, null));
+    }
+  }
+
+  private findSubscription(state: number, topicFilter: string): number {
+    for (let i = 0; i < this.subscriptions.length; i++) {
+      if (this.subscriptionStates[i] === state && (state === SUB_FREE || this.subscriptions[i].topicFilter === topicFilter)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The next packet id that no stored message or open (un)subscribe uses ([MQTT-2.2.1-3]). */
+  private allocatePacketId(): number {
+    for (;;) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      let taken = this.outbox.usesPacketId(id);
+      for (let i = 0; i < this.subscriptions.length && !taken; i++) {
+        taken = this.subscriptionStates[i] !== SUB_FREE && this.subscriptionPacketIds[i] === id;
+      }
+      if (!taken) {
+        return id;
+      }
+    }
+  }
+
+  private sendPublish(buffer: Bytes, length: number): number {
+    if (length < 0) {
+      return length;
+    }
+    if (length > this.brokerMaximumPacketSize) {
+      return ERR_MESSAGE_TOO_LARGE;
+    }
+    this.counters.messagesSent++;
+    this.write(buffer, length);
+    return 0;
+  }
+
+  /** Sends a packet encoded into the transmit buffer (or an encode error, which is a bug: dropped and counted). */
+  private sendControl(length: number): void {
+    if (length < 0) {
+      this.counters.drops++;
+      return;
+    }
+    this.write(this.transmit, length);
+  }
+
+  private write(buffer: Bytes, length: number): void {
+    this.lastSent = this.now;
+    this.link.write(buffer, length);
+    if (this.state === CONNECTED) {
+      this.scheduleKeepAlive();
+    }
+  }
+
+  private scheduleKeepAlive(): void {
+    const keepAlive = this.keepAliveMs;
+    if (keepAlive <= 0) {
+      this.deadline = -1;
+      return;
+    }
+    const dead = this.lastReceived + keepAlive + keepAlive / 2;
+    if (this.pingSentAt >= 0) {
+      this.deadline = dead;
+      return;
+    }
+    const quietSince = this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived;
+    const ping = quietSince + keepAlive;
+    this.deadline = ping < dead ? ping : dead;
+  }
+
+  private readonly single: Subscription[] = [new Subscription("", 0)];
+  private readonly singleFilter: string[] = [""];
+}
+
+function numberOr(value: number, absent: number): number {
+  return value < 0 ? absent : value;
+}
+
+/** The DISCONNECT reason a 5.0 client gives for closing with `code`, or 0 to send none. */
+function disconnectReasonFor(code: number): number {
+  if (code === ERR_KEEPALIVE_TIMEOUT || code === ERR_LINK_LOST || code === ERR_SERVER_DISCONNECT) return 0;
+  if (code === ERR_PACKET_TOO_LARGE) return RC_PACKET_TOO_LARGE;
+  // The codec's codes (down to ERR_TOPIC_FILTER) all mean the packet was malformed.
+  if (code >= ERR_TOPIC_FILTER) return RC_MALFORMED_PACKET;
+  if (code === ERR_RECEIVE_MAXIMUM) return RC_RECEIVE_MAXIMUM_EXCEEDED;
+  if (code === ERR_TOPIC_ALIAS) return RC_TOPIC_ALIAS_INVALID;
+  return RC_PROTOCOL_ERROR;
+}
