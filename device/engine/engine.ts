@@ -141,7 +141,7 @@ export class Engine {
       if (options.sessionExpiry > 0) {
         properties.sessionExpiry = options.sessionExpiry;
       }
-      properties.receiveMaximum = options.incomingQos2Slots;
+      properties.receiveMaximum = options.incomingQos2Slots > 1 ? Math.floor(options.incomingQos2Slots / 2) : 1;
       properties.maximumPacketSize = options.receiveBufferSize;
       properties.userProperties = options.connectUserProperties;
       fields.properties = properties;

@@ -31,8 +31,12 @@ export class EngineOptions {
   /** Further messages held while offline or while the window is full. */
   queueSlots = 8;
   queuePolicy = REJECT_NEW;
-  /** Incoming QoS 2 messages awaiting PUBREL at once (announced to a 5.0 broker as receive maximum). */
-  incomingQos2Slots = 4;
+  /**
+   * Incoming QoS 2 packet ids awaiting PUBREL at once (2 bytes of state each). A 5.0 broker is told half
+   * of this as our receive maximum: mosquitto 2.0 frees a credit at PUBREC, not PUBCOMP, so up to twice
+   * the announced number can await PUBREL. 3.1.1 cannot announce a limit; mosquitto's default is 20.
+   */
+  incomingQos2Slots = 32;
   subscriptionSlots = 8;
 
   /** No CONNACK within this many milliseconds ends the attempt. */

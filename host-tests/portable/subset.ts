@@ -122,15 +122,37 @@ function compilerOptions(): ts.CompilerOptions {
   return cachedOptions;
 }
 
-// Library and device files parsed once and shared by every program this module builds (fixtures build one
+// Library and declaration files parsed once and shared by every program this module builds (fixtures build one
 // program each; the lib and @types/node files are by far the largest part of the work).
 const sourceFileCache = new Map<string, ts.SourceFile>();
+
+// File-system probes of module resolution, remembered for installed packages (which do not change during a
+// run); device/ files are always looked up afresh.
+const probeCache = new Map<string, unknown>();
+
+function probe<T>(kind: string, name: string, look: () => T): T {
+  if (!name.includes("/node_modules")) return look();
+  const key = `${kind}:${name}`;
+  if (probeCache.has(key)) return probeCache.get(key) as T;
+  const value = look();
+  probeCache.set(key, value);
+  return value;
+}
 
 function makeHost(options: ts.CompilerOptions, extra: Map<string, string>): ts.CompilerHost {
   const host = ts.createCompilerHost(options, true);
   const baseFileExists = host.fileExists.bind(host);
   const baseReadFile = host.readFile.bind(host);
-  host.fileExists = (fileName) => extra.has(path.resolve(fileName)) || baseFileExists(fileName);
+  const baseDirectoryExists = host.directoryExists?.bind(host);
+  const baseRealpath = host.realpath?.bind(host);
+  host.fileExists = (fileName) =>
+    extra.has(path.resolve(fileName)) || probe("f", fileName, () => baseFileExists(fileName));
+  if (baseDirectoryExists !== undefined) {
+    host.directoryExists = (name) => probe("d", name, () => baseDirectoryExists(name));
+  }
+  if (baseRealpath !== undefined) {
+    host.realpath = (name) => probe("r", name, () => baseRealpath(name));
+  }
   host.readFile = (fileName) => extra.get(path.resolve(fileName)) ?? baseReadFile(fileName);
   host.getSourceFile = (fileName, languageVersion, onError) => {
     const abs = path.resolve(fileName);
@@ -147,7 +169,11 @@ function makeHost(options: ts.CompilerOptions, extra: Map<string, string>): ts.C
       if (onError) onError(`cannot read ${fileName}`);
       return undefined;
     }
-    const created = ts.createSourceFile(fileName, content, languageVersion, true);
+    // Comments in declaration files carry no types for TypeScript sources: skip parsing them as JSDoc.
+    const parse: ts.CreateSourceFileOptions =
+      typeof languageVersion === "object" ? { ...languageVersion } : { languageVersion };
+    if (fileName.endsWith(".d.ts")) parse.jsDocParsingMode = ts.JSDocParsingMode.ParseNone;
+    const created = ts.createSourceFile(fileName, content, parse, true);
     // Only files that do not change during a run are worth keeping: libraries and declaration files.
     if (created.isDeclarationFile) {
       sourceFileCache.set(abs, created);
@@ -217,8 +243,13 @@ function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
   return modifiers !== undefined && modifiers.some((m) => m.kind === kind);
 }
 
+/** Declared with `declare` (itself or an enclosing declaration): it describes something, it runs nothing. */
 function isAmbient(node: ts.Node): boolean {
-  return (node.flags & ts.NodeFlags.Ambient) !== 0 || hasModifier(node, ts.SyntaxKind.DeclareKeyword);
+  for (let n: ts.Node | undefined = node; n !== undefined; n = n.parent) {
+    if (ts.isSourceFile(n)) return n.isDeclarationFile;
+    if (hasModifier(n, ts.SyntaxKind.DeclareKeyword)) return true;
+  }
+  return false;
 }
 
 function boundNames(name: ts.BindingName, out: ts.Identifier[]): ts.Identifier[] {
@@ -283,7 +314,7 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
     if (symbol === undefined || symbol.declarations === undefined || symbol.declarations.length === 0) {
       return true; // unresolved: only the runtime could provide it
     }
-    return symbol.declarations.every((d) => d.getSourceFile().isDeclarationFile || isAmbient(d));
+    return symbol.declarations.every(isAmbient);
   }
 
   function isGlobalNamed(node: ts.Node, name: string): boolean {
@@ -293,7 +324,8 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
   /** An identifier that names something rather than refers to a value. */
   function isNamePosition(id: ts.Identifier): boolean {
     const p = id.parent;
-    if ((ts.isPropertyAccessExpression(p) || ts.isQualifiedName(p)) && p.name === id) return true;
+    if (ts.isPropertyAccessExpression(p) && p.name === id) return true;
+    if (ts.isQualifiedName(p) && p.right === id) return true;
     if (ts.isPropertyAssignment(p) && p.name === id) return true;
     if (ts.isLabeledStatement(p) || ts.isBreakStatement(p) || ts.isContinueStatement(p)) return true;
     if (ts.isImportSpecifier(p) || ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p)) return true;
@@ -346,12 +378,12 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
     if ((ts.isIfStatement(p) || ts.isWhileStatement(p) || ts.isDoStatement(p)) && p.expression === expr) return true;
     if (ts.isForStatement(p) && p.condition === expr) return true;
     if (ts.isConditionalExpression(p) && p.condition === expr) return true;
-    if (ts.isPrefixUnaryExpression(p) && p.operator === ts.SyntaxKind.ExclamationToken) return true;
+    if (ts.isPrefixUnaryExpression(p) && p.operator === ts.SyntaxKind.ExclamationToken) return p.operand === expr;
     if (ts.isBinaryExpression(p)) {
       const op = p.operatorToken.kind;
       if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) {
         // The left operand decides; the right one is tested only when the whole expression is.
-        return p.left === expr || isTested(p);
+        return p.left === expr || (p.right === expr && isTested(p));
       }
     }
     return false;
@@ -420,6 +452,13 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
     }
   }
 
+  function importsValue(name: ts.Identifier): boolean {
+    const symbol = checker.getSymbolAtLocation(name);
+    if (symbol === undefined) return true;
+    const target = (symbol.flags & ts.SymbolFlags.Alias) !== 0 ? checker.getAliasedSymbol(symbol) : symbol;
+    return (target.flags & ts.SymbolFlags.Value) !== 0 || (target.flags & ts.SymbolFlags.Alias) !== 0;
+  }
+
   /** Locals of one Lua function: parameters, variables, nested function/class declarations. */
   function countLocals(body: ts.Node, moduleScope: boolean): number {
     let count = 0;
@@ -429,7 +468,13 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
         if (n.initializer !== undefined) walk(n.initializer);
         return;
       }
-      if (ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isEnumDeclaration(n)) {
+      if (ts.isClassDeclaration(n)) {
+        // typescript-to-lua keeps a local for every class, exported ones included (local X = ____exports.X).
+        if (!isAmbient(n)) count += 1;
+        return;
+      }
+      if (ts.isFunctionDeclaration(n) || ts.isEnumDeclaration(n)) {
+        // Exported functions and enums live in the module table.
         if (!(moduleScope && hasModifier(n, ts.SyntaxKind.ExportKeyword)) && !isAmbient(n)) count += 1;
         return;
       }
@@ -437,14 +482,17 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
         return;
       }
       if (ts.isImportDeclaration(n)) {
+        // local ____wire = require("wire"); local readU16 = ____wire.readU16 -- one local per value import.
         if (isTypeOnlyImport(n) || n.importClause === undefined) return;
-        count += 1; // the module table
         const clause = n.importClause;
-        if (clause.name !== undefined) count += 1;
+        let values = 0;
+        if (clause.name !== undefined && importsValue(clause.name)) values += 1;
         const bindings = clause.namedBindings;
         if (bindings !== undefined) {
-          count += ts.isNamespaceImport(bindings) ? 1 : bindings.elements.filter((e) => !e.isTypeOnly).length;
+          if (ts.isNamespaceImport(bindings)) values += 1;
+          else values += bindings.elements.filter((e) => !e.isTypeOnly && importsValue(e.name)).length;
         }
+        if (values > 0) count += values + 1; // and the module table
         return;
       }
       if (moduleScope && ts.isVariableStatement(n) && (hasModifier(n, ts.SyntaxKind.ExportKeyword) || isAmbient(n))) {
@@ -463,7 +511,10 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
       count += boundNames(parameter.name, []).length;
     }
     if (count > MAX_LOCALS) {
-      report(node, "too-many-locals", `${count} locals in ${what}`);
+      const hint = ts.isSourceFile(node)
+        ? " (each imported value is a local: a namespace import, import * as wire from \"./wire\", is one)"
+        : "";
+      report(node, "too-many-locals", `${count} locals in ${what}${hint}`);
     }
   }
 
@@ -521,7 +572,7 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
       (ts.isImportDeclaration(node) && isTypeOnlyImport(node)) ||
       (ts.isExportDeclaration(node) && node.isTypeOnly) ||
       (ts.isImportEqualsDeclaration(node) && node.isTypeOnly) ||
-      (!ts.isSourceFile(node) && isAmbient(node))
+      hasModifier(node, ts.SyntaxKind.DeclareKeyword)
     ) {
       return;
     }
@@ -717,7 +768,11 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
     if (ts.isPropertyAccessExpression(callee)) {
       const member = callee.name.text;
       if (member === "finally") report(callee.name, "promise-race-finally", ".finally()");
-      if (member === "toString" && node.arguments.length > 0) report(callee.name, "tostring-radix", "toString(radix)");
+      // E.toString(bytes) is how the Espruino platform file turns bytes into a binary string (DESIGN.md).
+      const espruinoE = platform && isGlobalNamed(callee.expression, "E");
+      if (member === "toString" && node.arguments.length > 0 && !espruinoE) {
+        report(callee.name, "tostring-radix", "toString(radix)");
+      }
     }
   }
 
