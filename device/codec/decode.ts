@@ -2,14 +2,8 @@
 // fills the caller's reused Packet: no allocation, every failure an error code.
 
 import { Bytes, byteAt } from "../platform/bytes";
-import {
-  CONNACK, PUBLISH, PUBACK, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP, DISCONNECT, AUTH, MQTT_5,
-  PROP_TOPIC_ALIAS,
-} from "./constants";
-import {
-  ERR_MALFORMED, ERR_RESERVED_FLAGS, ERR_UNEXPECTED_PACKET, ERR_TOPIC_WILDCARD, ERR_TOPIC_EMPTY,
-  ERR_PACKET_ID_ZERO, ERR_BAD_QOS, ERR_REASON_CODE,
-} from "./errors";
+import * as mqtt from "./constants";
+import * as errors from "./errors";
 import { Packet } from "./packets";
 import { readProperties, hasProperty } from "./properties";
 import { isValidReasonCode } from "./reasons";
@@ -24,7 +18,7 @@ const cursor = new Cursor();
 export function decodePacket(buffer: Bytes, start: number, length: number, version: number, packet: Packet): number {
   const end = start + length;
   if (length < 2) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   const first = byteAt(buffer, start);
   const type = first >> 4;
@@ -34,7 +28,7 @@ export function decodePacket(buffer: Bytes, start: number, length: number, versi
     return headerError;
   }
   if (cursor.next + cursor.value !== end) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   const at = cursor.next;
   packet.buffer = buffer;
@@ -44,43 +38,43 @@ export function decodePacket(buffer: Bytes, start: number, length: number, versi
   packet.propertiesPresentHigh = 0;
   packet.userPropertyCount = 0;
   packet.subscriptionIdentifierCount = 0;
-  const v5 = version === MQTT_5;
-  if (type === PUBLISH) {
+  const v5 = version === mqtt.MQTT_5;
+  if (type === mqtt.PUBLISH) {
     return decodePublish(buffer, at, end, flags, v5, packet);
   }
-  // [MQTT-2.2.2-2] every other packet has fixed flags: 0010 for PUBREL, 0000 for the rest we receive.
-  if (flags !== (type === PUBREL ? 0x02 : 0)) {
-    return isReceivable(type, v5) ? ERR_RESERVED_FLAGS : ERR_UNEXPECTED_PACKET;
+  // [MQTT-2.2.2-2] every other packet has fixed flags: 0010 for mqtt.PUBREL, 0000 for the rest we receive.
+  if (flags !== (type === mqtt.PUBREL ? 0x02 : 0)) {
+    return isReceivable(type, v5) ? errors.ERR_RESERVED_FLAGS : errors.ERR_UNEXPECTED_PACKET;
   }
-  if (type === CONNACK) {
+  if (type === mqtt.CONNACK) {
     return decodeConnack(buffer, at, end, version, packet);
   }
-  if (type >= PUBACK && type <= PUBCOMP) {
+  if (type >= mqtt.PUBACK && type <= mqtt.PUBCOMP) {
     return decodeAck(buffer, at, end, type, version, packet);
   }
-  if (type === SUBACK || type === UNSUBACK) {
+  if (type === mqtt.SUBACK || type === mqtt.UNSUBACK) {
     return decodeSubscribeAck(buffer, at, end, type, version, packet);
   }
-  if (type === PINGRESP) {
-    return at === end ? 0 : ERR_MALFORMED;
+  if (type === mqtt.PINGRESP) {
+    return at === end ? 0 : errors.ERR_MALFORMED;
   }
-  if (v5 && (type === DISCONNECT || type === AUTH)) {
+  if (v5 && (type === mqtt.DISCONNECT || type === mqtt.AUTH)) {
     return decodeReasonPacket(buffer, at, end, type, version, packet);
   }
-  // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, the reserved 0, and (3.1.1) DISCONNECT and AUTH.
-  return ERR_UNEXPECTED_PACKET;
+  // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, the reserved 0, and (3.1.1) mqtt.DISCONNECT and mqtt.AUTH.
+  return errors.ERR_UNEXPECTED_PACKET;
 }
 
 function isReceivable(type: number, v5: boolean): boolean {
-  return type === CONNACK || (type >= PUBLISH && type <= PUBCOMP) || type === SUBACK || type === UNSUBACK ||
-    type === PINGRESP || (v5 && (type === DISCONNECT || type === AUTH));
+  return type === mqtt.CONNACK || (type >= mqtt.PUBLISH && type <= mqtt.PUBCOMP) || type === mqtt.SUBACK || type === mqtt.UNSUBACK ||
+    type === mqtt.PINGRESP || (v5 && (type === mqtt.DISCONNECT || type === mqtt.AUTH));
 }
 
 function decodePublish(buffer: Bytes, at: number, end: number, flags: number, v5: boolean, packet: Packet): number {
   const qos = (flags >> 1) & 0x03;
   // [MQTT-3.3.1-4] both QoS bits set is malformed.
   if (qos === 3) {
-    return ERR_BAD_QOS;
+    return errors.ERR_BAD_QOS;
   }
   packet.qos = qos;
   packet.dup = (flags & 0x08) !== 0;
@@ -93,30 +87,30 @@ function decodePublish(buffer: Bytes, at: number, end: number, flags: number, v5
   packet.topicLength = cursor.length;
   // [MQTT-3.3.2-2] no wildcards in a topic name.
   if (hasWildcard(buffer, cursor.value, cursor.length)) {
-    return ERR_TOPIC_WILDCARD;
+    return errors.ERR_TOPIC_WILDCARD;
   }
   let pos = cursor.next;
   packet.packetId = 0;
   if (qos > 0) {
     if (pos + 2 > end) {
-      return ERR_MALFORMED;
+      return errors.ERR_MALFORMED;
     }
     packet.packetId = readU16(buffer, pos);
     // [MQTT-2.3.1-1] QoS 1 and 2 need a non-zero packet id.
     if (packet.packetId === 0) {
-      return ERR_PACKET_ID_ZERO;
+      return errors.ERR_PACKET_ID_ZERO;
     }
     pos += 2;
   }
   if (v5) {
-    pos = readProperties(buffer, pos, end, PUBLISH, packet);
+    pos = readProperties(buffer, pos, end, mqtt.PUBLISH, packet);
     if (pos < 0) {
       return pos;
     }
   }
   // [MQTT-3.3.2-1] (3.1.1) a topic name is required; 5.0 lets a topic alias stand in for it.
-  if (packet.topicLength === 0 && !(v5 && hasProperty(packet, PROP_TOPIC_ALIAS))) {
-    return ERR_TOPIC_EMPTY;
+  if (packet.topicLength === 0 && !(v5 && hasProperty(packet, mqtt.PROP_TOPIC_ALIAS))) {
+    return errors.ERR_TOPIC_EMPTY;
   }
   packet.payloadOffset = pos;
   packet.payloadLength = end - pos;
@@ -124,36 +118,36 @@ function decodePublish(buffer: Bytes, at: number, end: number, flags: number, v5
 }
 
 function decodeConnack(buffer: Bytes, at: number, end: number, version: number, packet: Packet): number {
-  if (at + 2 > end || (version !== MQTT_5 && at + 2 !== end)) {
-    return ERR_MALFORMED;
+  if (at + 2 > end || (version !== mqtt.MQTT_5 && at + 2 !== end)) {
+    return errors.ERR_MALFORMED;
   }
   const acknowledgeFlags = byteAt(buffer, at);
   // [MQTT-3.2.2-1] bits 7-1 of the Connect Acknowledge Flags are reserved.
   if ((acknowledgeFlags & 0xfe) !== 0) {
-    return ERR_RESERVED_FLAGS;
+    return errors.ERR_RESERVED_FLAGS;
   }
   packet.sessionPresent = acknowledgeFlags === 1;
   packet.reasonCode = byteAt(buffer, at + 1);
-  if (!isValidReasonCode(CONNACK, version, true, packet.reasonCode)) {
-    return ERR_REASON_CODE;
+  if (!isValidReasonCode(mqtt.CONNACK, version, true, packet.reasonCode)) {
+    return errors.ERR_REASON_CODE;
   }
-  if (version !== MQTT_5) {
+  if (version !== mqtt.MQTT_5) {
     return 0;
   }
-  const pos = readProperties(buffer, at + 2, end, CONNACK, packet);
+  const pos = readProperties(buffer, at + 2, end, mqtt.CONNACK, packet);
   return pos < 0 ? pos : endCheck(pos, end);
 }
 
 function decodeAck(buffer: Bytes, at: number, end: number, type: number, version: number, packet: Packet): number {
   if (at + 2 > end) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   packet.packetId = readU16(buffer, at);
   if (packet.packetId === 0) {
-    return ERR_PACKET_ID_ZERO;
+    return errors.ERR_PACKET_ID_ZERO;
   }
   packet.reasonCode = 0;
-  if (version !== MQTT_5) {
+  if (version !== mqtt.MQTT_5) {
     return endCheck(at + 2, end);
   }
   // 5.0: the reason code and the properties may each be left out ([MQTT-3.4.2-1] and 3.5-3.7 likewise).
@@ -162,7 +156,7 @@ function decodeAck(buffer: Bytes, at: number, end: number, type: number, version
   }
   packet.reasonCode = byteAt(buffer, at + 2);
   if (!isValidReasonCode(type, version, true, packet.reasonCode)) {
-    return ERR_REASON_CODE;
+    return errors.ERR_REASON_CODE;
   }
   if (at + 3 === end) {
     return 0;
@@ -174,14 +168,14 @@ function decodeAck(buffer: Bytes, at: number, end: number, type: number, version
 function decodeSubscribeAck(buffer: Bytes, at: number, end: number, type: number, version: number,
   packet: Packet): number {
   if (at + 2 > end) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   packet.packetId = readU16(buffer, at);
   if (packet.packetId === 0) {
-    return ERR_PACKET_ID_ZERO;
+    return errors.ERR_PACKET_ID_ZERO;
   }
   let pos = at + 2;
-  if (version === MQTT_5) {
+  if (version === mqtt.MQTT_5) {
     pos = readProperties(buffer, pos, end, type, packet);
     if (pos < 0) {
       return pos;
@@ -189,17 +183,17 @@ function decodeSubscribeAck(buffer: Bytes, at: number, end: number, type: number
   }
   packet.reasonCodesOffset = pos;
   packet.reasonCodesCount = end - pos;
-  if (type === UNSUBACK && version !== MQTT_5) {
-    // 3.1.1's UNSUBACK is the packet id alone.
+  if (type === mqtt.UNSUBACK && version !== mqtt.MQTT_5) {
+    // 3.1.1's mqtt.UNSUBACK is the packet id alone.
     return endCheck(pos, end);
   }
   // One code per filter of the request, and a request has at least one ([MQTT-3.9.3-1], [MQTT-3.11.3-1]).
   if (pos === end) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   for (let i = pos; i < end; i++) {
     if (!isValidReasonCode(type, version, true, byteAt(buffer, i))) {
-      return ERR_REASON_CODE;
+      return errors.ERR_REASON_CODE;
     }
   }
   return 0;
@@ -210,7 +204,7 @@ function decodeReasonPacket(buffer: Bytes, at: number, end: number, type: number
   // A Remaining Length of 0 means success (0x00) without properties.
   packet.reasonCode = at < end ? byteAt(buffer, at) : 0;
   if (!isValidReasonCode(type, version, true, packet.reasonCode)) {
-    return ERR_REASON_CODE;
+    return errors.ERR_REASON_CODE;
   }
   if (at + 1 >= end) {
     return 0;
@@ -220,5 +214,5 @@ function decodeReasonPacket(buffer: Bytes, at: number, end: number, type: number
 }
 
 function endCheck(pos: number, end: number): number {
-  return pos === end ? 0 : ERR_MALFORMED;
+  return pos === end ? 0 : errors.ERR_MALFORMED;
 }

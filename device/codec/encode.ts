@@ -3,14 +3,8 @@
 // the buffer. No encoder allocates.
 
 import { Bytes, bytesLength, setByte, copyBytes } from "../platform/bytes";
-import {
-  CONNECT, PUBLISH, PUBACK, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT, AUTH,
-  MQTT_3_1_1, MQTT_5, MAX_REMAINING_LENGTH,
-} from "./constants";
-import {
-  ERR_BUFFER_TOO_SMALL, ERR_PACKET_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_BAD_QOS, ERR_PACKET_ID_ZERO,
-  ERR_TOPIC_EMPTY, ERR_REASON_CODE, ERR_TOPIC_FILTER, ERR_PROPERTY_NOT_ALLOWED,
-} from "./errors";
+import * as mqtt from "./constants";
+import * as errors from "./errors";
 import { ConnectFields, PublishFields, Properties, Subscription } from "./packets";
 import { encodeProperties, WILL_PROPERTIES } from "./properties";
 import { isValidReasonCode } from "./reasons";
@@ -21,11 +15,11 @@ import {
 
 /** Checks that a packet with this Remaining Length fits; returns its total size or an error code. */
 function packetSize(buffer: Bytes, at: number, remainingLength: number): number {
-  if (remainingLength > MAX_REMAINING_LENGTH) {
-    return ERR_PACKET_TOO_LARGE;
+  if (remainingLength > mqtt.MAX_REMAINING_LENGTH) {
+    return errors.ERR_PACKET_TOO_LARGE;
   }
   const total = 1 + varintSize(remainingLength) + remainingLength;
-  return at + total > bytesLength(buffer) ? ERR_BUFFER_TOO_SMALL : total;
+  return at + total > bytesLength(buffer) ? errors.ERR_BUFFER_TOO_SMALL : total;
 }
 
 function writeHeader(buffer: Bytes, at: number, firstByte: number, remainingLength: number): number {
@@ -53,19 +47,19 @@ function isQos(qos: number): boolean {
 }
 
 function isVersion(version: number): boolean {
-  return version === MQTT_3_1_1 || version === MQTT_5;
+  return version === mqtt.MQTT_3_1_1 || version === mqtt.MQTT_5;
 }
 
 export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields): number {
   const version = fields.protocolVersion;
-  const v5 = version === MQTT_5;
+  const v5 = version === mqtt.MQTT_5;
   if (!isVersion(version) || fields.keepAlive < 0 || fields.keepAlive > 65535) {
-    return ERR_BAD_ARGUMENT;
+    return errors.ERR_BAD_ARGUMENT;
   }
   // [MQTT-3.1.3-7] (3.1.1): an empty client id needs a clean session.
   // [MQTT-3.1.2-22] (3.1.1): a password needs a user name.
   if (!v5 && ((fields.clientId === "" && !fields.cleanStart) || (fields.password !== null && fields.username === null))) {
-    return ERR_BAD_ARGUMENT;
+    return errors.ERR_BAD_ARGUMENT;
   }
   const clientIdSize = stringFieldSize(fields.clientId);
   if (clientIdSize < 0) {
@@ -75,7 +69,7 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
   let length = 10 + clientIdSize;
   let propertiesSize = 0;
   if (v5) {
-    propertiesSize = encodeProperties(fields.properties, CONNECT, null, 0);
+    propertiesSize = encodeProperties(fields.properties, mqtt.CONNECT, null, 0);
     if (propertiesSize < 0) {
       return propertiesSize;
     }
@@ -85,14 +79,14 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
   let willPropertiesSize = 0;
   if (will !== null) {
     if (!isQos(will.qos)) {
-      return ERR_BAD_QOS;
+      return errors.ERR_BAD_QOS;
     }
     const topicSize = topicNameFieldSize(will.topic);
     if (topicSize < 0) {
       return topicSize;
     }
     if (topicSize === 2) {
-      return ERR_TOPIC_EMPTY;
+      return errors.ERR_TOPIC_EMPTY;
     }
     const payloadSize = binaryFieldSize(will.payload, will.payload === null ? 0 : bytesLength(will.payload));
     if (payloadSize < 0) {
@@ -137,7 +131,7 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
   if (username !== null) {
     flags = flags | 0x80;
   }
-  let pos = writeHeader(buffer, at, CONNECT << 4, length);
+  let pos = writeHeader(buffer, at, mqtt.CONNECT << 4, length);
   pos = writeU16(buffer, pos, 4);
   setByte(buffer, pos, 0x4d);
   setByte(buffer, pos + 1, 0x51);
@@ -147,7 +141,7 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
   setByte(buffer, pos + 5, flags);
   pos = writeU16(buffer, pos + 6, fields.keepAlive);
   if (v5) {
-    pos = writePropertyBlock(buffer, pos, fields.properties, CONNECT, propertiesSize);
+    pos = writePropertyBlock(buffer, pos, fields.properties, mqtt.CONNECT, propertiesSize);
   }
   pos = writeString(buffer, pos, fields.clientId);
   if (will !== null) {
@@ -169,24 +163,24 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
 export function encodePublish(buffer: Bytes, at: number, version: number, fields: PublishFields): number {
   const qos = fields.qos;
   if (!isQos(qos)) {
-    return ERR_BAD_QOS;
+    return errors.ERR_BAD_QOS;
   }
   // [MQTT-2.3.1-1] a packet id for QoS 1 and 2; [MQTT-3.3.1-2] no DUP at QoS 0.
   if (qos > 0 && !isPacketId(fields.packetId)) {
-    return ERR_PACKET_ID_ZERO;
+    return errors.ERR_PACKET_ID_ZERO;
   }
   if (qos === 0 && fields.dup) {
-    return ERR_BAD_ARGUMENT;
+    return errors.ERR_BAD_ARGUMENT;
   }
   const topicSize = topicNameFieldSize(fields.topic);
   if (topicSize < 0) {
     return topicSize;
   }
   const properties = fields.properties;
-  const v5 = version === MQTT_5;
+  const v5 = version === mqtt.MQTT_5;
   // [MQTT-3.3.2-1] a topic name is required, unless (5.0) a topic alias stands for it.
   if (topicSize === 2 && !(v5 && properties !== null && properties.topicAlias !== -1)) {
-    return ERR_TOPIC_EMPTY;
+    return errors.ERR_TOPIC_EMPTY;
   }
   const payloadLength = fields.payload === null ? 0 : fields.payloadLength;
   let length = topicSize + (qos > 0 ? 2 : 0) + payloadLength;
@@ -194,9 +188,9 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
   if (v5) {
     // [MQTT-3.3.4-6] a subscription identifier is the server's to send, never the client's.
     if (properties !== null && properties.subscriptionIdentifier !== -1) {
-      return ERR_PROPERTY_NOT_ALLOWED;
+      return errors.ERR_PROPERTY_NOT_ALLOWED;
     }
-    propertiesSize = encodeProperties(properties, PUBLISH, null, 0);
+    propertiesSize = encodeProperties(properties, mqtt.PUBLISH, null, 0);
     if (propertiesSize < 0) {
       return propertiesSize;
     }
@@ -206,14 +200,14 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
   if (total < 0) {
     return total;
   }
-  const firstByte = (PUBLISH << 4) | (fields.dup ? 0x08 : 0) | (qos << 1) | (fields.retain ? 0x01 : 0);
+  const firstByte = (mqtt.PUBLISH << 4) | (fields.dup ? 0x08 : 0) | (qos << 1) | (fields.retain ? 0x01 : 0);
   let pos = writeHeader(buffer, at, firstByte, length);
   pos = writeString(buffer, pos, fields.topic);
   if (qos > 0) {
     pos = writeU16(buffer, pos, fields.packetId);
   }
   if (v5) {
-    pos = writePropertyBlock(buffer, pos, properties, PUBLISH, propertiesSize);
+    pos = writePropertyBlock(buffer, pos, properties, mqtt.PUBLISH, propertiesSize);
   }
   if (fields.payload !== null && payloadLength > 0) {
     copyBytes(buffer, pos, fields.payload, fields.payloadOffset, payloadLength);
@@ -221,18 +215,18 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
   return total;
 }
 
-/** PUBACK, PUBREC, PUBREL or PUBCOMP (`type`); the reason code and properties are 5.0 only. */
+/** mqtt.PUBACK, PUBREC, mqtt.PUBREL or mqtt.PUBCOMP (`type`); the reason code and properties are 5.0 only. */
 export function encodeAck(buffer: Bytes, at: number, version: number, type: number, packetId: number,
   reasonCode: number, properties: Properties | null): number {
-  if (type < PUBACK || type > PUBCOMP || !isVersion(version)) {
-    return ERR_BAD_ARGUMENT;
+  if (type < mqtt.PUBACK || type > mqtt.PUBCOMP || !isVersion(version)) {
+    return errors.ERR_BAD_ARGUMENT;
   }
   if (!isPacketId(packetId)) {
-    return ERR_PACKET_ID_ZERO;
+    return errors.ERR_PACKET_ID_ZERO;
   }
-  const v5 = version === MQTT_5;
+  const v5 = version === mqtt.MQTT_5;
   if (!isValidReasonCode(type, version, false, reasonCode) || (!v5 && reasonCode !== 0)) {
-    return ERR_REASON_CODE;
+    return errors.ERR_REASON_CODE;
   }
   let propertiesSize = 0;
   if (v5) {
@@ -252,8 +246,8 @@ export function encodeAck(buffer: Bytes, at: number, version: number, type: numb
   if (total < 0) {
     return total;
   }
-  // [MQTT-3.6.1-1] PUBREL's fixed-header flags are 0010.
-  let pos = writeHeader(buffer, at, (type << 4) | (type === PUBREL ? 0x02 : 0), length);
+  // [MQTT-3.6.1-1] mqtt.PUBREL's fixed-header flags are 0010.
+  let pos = writeHeader(buffer, at, (type << 4) | (type === mqtt.PUBREL ? 0x02 : 0), length);
   pos = writeU16(buffer, pos, packetId);
   if (length > 2) {
     setByte(buffer, pos, reasonCode);
@@ -264,17 +258,17 @@ export function encodeAck(buffer: Bytes, at: number, version: number, type: numb
   return total;
 }
 
-/** SUBSCRIBE for the first `count` entries of `subscriptions`. */
+/** mqtt.SUBSCRIBE for the first `count` entries of `subscriptions`. */
 export function encodeSubscribe(buffer: Bytes, at: number, version: number, packetId: number,
   subscriptions: Subscription[], count: number, properties: Properties | null): number {
   if (!isPacketId(packetId)) {
-    return ERR_PACKET_ID_ZERO;
+    return errors.ERR_PACKET_ID_ZERO;
   }
   // [MQTT-3.8.3-3] at least one topic filter.
   if (count < 1 || count > subscriptions.length) {
-    return ERR_TOPIC_FILTER;
+    return errors.ERR_TOPIC_FILTER;
   }
-  const v5 = version === MQTT_5;
+  const v5 = version === mqtt.MQTT_5;
   let length = 2;
   for (let i = 0; i < count; i++) {
     const subscription = subscriptions[i];
@@ -283,16 +277,16 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
       return size;
     }
     if (!isQos(subscription.qos)) {
-      return ERR_BAD_QOS;
+      return errors.ERR_BAD_QOS;
     }
     // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
     if (v5 && (subscription.retainHandling < 0 || subscription.retainHandling > 2 ||
       (subscription.noLocal && subscription.topicFilter.indexOf("$share/") === 0))) {
-      return ERR_BAD_ARGUMENT;
+      return errors.ERR_BAD_ARGUMENT;
     }
     length += size + 1;
   }
-  const propertiesSize = v5 ? encodeProperties(properties, SUBSCRIBE, null, 0) : 0;
+  const propertiesSize = v5 ? encodeProperties(properties, mqtt.SUBSCRIBE, null, 0) : 0;
   if (propertiesSize < 0) {
     return propertiesSize;
   }
@@ -303,11 +297,11 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
   if (total < 0) {
     return total;
   }
-  // [MQTT-3.8.1-1] SUBSCRIBE's fixed-header flags are 0010.
-  let pos = writeHeader(buffer, at, (SUBSCRIBE << 4) | 0x02, length);
+  // [MQTT-3.8.1-1] mqtt.SUBSCRIBE's fixed-header flags are 0010.
+  let pos = writeHeader(buffer, at, (mqtt.SUBSCRIBE << 4) | 0x02, length);
   pos = writeU16(buffer, pos, packetId);
   if (v5) {
-    pos = writePropertyBlock(buffer, pos, properties, SUBSCRIBE, propertiesSize);
+    pos = writePropertyBlock(buffer, pos, properties, mqtt.SUBSCRIBE, propertiesSize);
   }
   for (let i = 0; i < count; i++) {
     const subscription = subscriptions[i];
@@ -323,17 +317,17 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
   return total;
 }
 
-/** UNSUBSCRIBE for the first `count` entries of `topicFilters`. */
+/** mqtt.UNSUBSCRIBE for the first `count` entries of `topicFilters`. */
 export function encodeUnsubscribe(buffer: Bytes, at: number, version: number, packetId: number,
   topicFilters: string[], count: number, properties: Properties | null): number {
   if (!isPacketId(packetId)) {
-    return ERR_PACKET_ID_ZERO;
+    return errors.ERR_PACKET_ID_ZERO;
   }
   // [MQTT-3.10.3-2] at least one topic filter.
   if (count < 1 || count > topicFilters.length) {
-    return ERR_TOPIC_FILTER;
+    return errors.ERR_TOPIC_FILTER;
   }
-  const v5 = version === MQTT_5;
+  const v5 = version === mqtt.MQTT_5;
   let length = 2;
   for (let i = 0; i < count; i++) {
     const size = topicFilterFieldSize(topicFilters[i]);
@@ -342,7 +336,7 @@ export function encodeUnsubscribe(buffer: Bytes, at: number, version: number, pa
     }
     length += size;
   }
-  const propertiesSize = v5 ? encodeProperties(properties, UNSUBSCRIBE, null, 0) : 0;
+  const propertiesSize = v5 ? encodeProperties(properties, mqtt.UNSUBSCRIBE, null, 0) : 0;
   if (propertiesSize < 0) {
     return propertiesSize;
   }
@@ -353,11 +347,11 @@ export function encodeUnsubscribe(buffer: Bytes, at: number, version: number, pa
   if (total < 0) {
     return total;
   }
-  // [MQTT-3.10.1-1] UNSUBSCRIBE's fixed-header flags are 0010.
-  let pos = writeHeader(buffer, at, (UNSUBSCRIBE << 4) | 0x02, length);
+  // [MQTT-3.10.1-1] mqtt.UNSUBSCRIBE's fixed-header flags are 0010.
+  let pos = writeHeader(buffer, at, (mqtt.UNSUBSCRIBE << 4) | 0x02, length);
   pos = writeU16(buffer, pos, packetId);
   if (v5) {
-    pos = writePropertyBlock(buffer, pos, properties, UNSUBSCRIBE, propertiesSize);
+    pos = writePropertyBlock(buffer, pos, properties, mqtt.UNSUBSCRIBE, propertiesSize);
   }
   for (let i = 0; i < count; i++) {
     pos = writeString(buffer, pos, topicFilters[i]);
@@ -370,19 +364,19 @@ export function encodePingreq(buffer: Bytes, at: number): number {
   if (total < 0) {
     return total;
   }
-  writeHeader(buffer, at, PINGREQ << 4, 0);
+  writeHeader(buffer, at, mqtt.PINGREQ << 4, 0);
   return total;
 }
 
-/** DISCONNECT (`version` 3.1.1 or 5.0) or AUTH (5.0 only): a reason code, then properties, both optional. */
+/** mqtt.DISCONNECT (`version` 3.1.1 or 5.0) or mqtt.AUTH (5.0 only): a reason code, then properties, both optional. */
 function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: number, reasonCode: number,
   properties: Properties | null): number {
   if (!isVersion(version)) {
-    return ERR_BAD_ARGUMENT;
+    return errors.ERR_BAD_ARGUMENT;
   }
-  const v5 = version === MQTT_5;
+  const v5 = version === mqtt.MQTT_5;
   if (v5 ? !isValidReasonCode(type, version, false, reasonCode) : reasonCode !== 0) {
-    return ERR_REASON_CODE;
+    return errors.ERR_REASON_CODE;
   }
   const propertiesSize = v5 ? encodeProperties(properties, type, null, 0) : 0;
   if (propertiesSize < 0) {
@@ -411,10 +405,10 @@ function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: nu
 
 export function encodeDisconnect(buffer: Bytes, at: number, version: number, reasonCode: number,
   properties: Properties | null): number {
-  return encodeReasonPacket(buffer, at, DISCONNECT, version, reasonCode, properties);
+  return encodeReasonPacket(buffer, at, mqtt.DISCONNECT, version, reasonCode, properties);
 }
 
-/** AUTH (5.0): `reasonCode` 0x18 continues an exchange, 0x19 starts re-authentication. */
+/** mqtt.AUTH (5.0): `reasonCode` 0x18 continues an exchange, 0x19 starts re-authentication. */
 export function encodeAuth(buffer: Bytes, at: number, reasonCode: number, properties: Properties | null): number {
-  return encodeReasonPacket(buffer, at, AUTH, MQTT_5, reasonCode, properties);
+  return encodeReasonPacket(buffer, at, mqtt.AUTH, mqtt.MQTT_5, reasonCode, properties);
 }

@@ -4,7 +4,7 @@
 // before any byte of the packet is kept, so a peer can never make the framer grow or allocate.
 
 import { Bytes, newBytes, byteAt, setByte, copyBytes } from "../platform/bytes";
-import { ERR_MALFORMED, ERR_PACKET_TOO_LARGE } from "./errors";
+import * as errors from "./errors";
 import { Cursor, readVarint } from "./wire";
 
 export class Framer {
@@ -30,7 +30,7 @@ export class Framer {
 
   /**
    * Consumes bytes of chunk[offset .. offset+length) up to the end of the next packet. Returns how many
-   * it consumed, or an error code (ERR_REMAINING_LENGTH, ERR_PACKET_TOO_LARGE) after which the stream
+   * it consumed, or an error code (ERR_REMAINING_LENGTH, errors.ERR_PACKET_TOO_LARGE) after which the stream
    * cannot be resynchronised and the link must close. When `ready` is set, handle the packet, then call
    * next() before feeding again.
    */
@@ -95,13 +95,13 @@ export class Framer {
    */
   private packetSizeAt(bytes: Bytes, at: number, available: number): number {
     const error = readVarint(bytes, at + 1, at + available, this.header);
-    if (error === ERR_MALFORMED) {
+    if (error === errors.ERR_MALFORMED) {
       return 0;
     }
     if (error !== 0) {
       return error;
     }
     const size = this.header.next - at + this.header.value;
-    return size > this.maximumPacketSize ? ERR_PACKET_TOO_LARGE : size;
+    return size > this.maximumPacketSize ? errors.ERR_PACKET_TOO_LARGE : size;
   }
 }

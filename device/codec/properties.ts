@@ -2,25 +2,10 @@
 // them, and the checks on their values. Both directions go through the one table below.
 
 import { Bytes, byteAt, setByte } from "../platform/bytes";
-import {
-  ERR_PROPERTY_DUPLICATE, ERR_PROPERTY_NOT_ALLOWED, ERR_PROPERTY_UNKNOWN, ERR_PROPERTY_VALUE, ERR_MALFORMED,
-  ERR_STRING_TOO_LONG,
-} from "./errors";
+import * as errors from "./errors";
 import { Properties, Packet, UserProperty } from "./packets";
-import {
-  Cursor, readVarint, readString, readBinary, readU16, readU32, stringFieldSize, binaryFieldSize, varintSize,
-  writeVarint, writeU16, writeU32, writeString, writeBinary,
-} from "./wire";
-import {
-  PROP_PAYLOAD_FORMAT, PROP_MESSAGE_EXPIRY, PROP_CONTENT_TYPE, PROP_RESPONSE_TOPIC, PROP_CORRELATION_DATA,
-  PROP_SUBSCRIPTION_IDENTIFIER, PROP_SESSION_EXPIRY, PROP_ASSIGNED_CLIENT_ID, PROP_SERVER_KEEP_ALIVE,
-  PROP_AUTH_METHOD, PROP_AUTH_DATA, PROP_REQUEST_PROBLEM_INFO, PROP_WILL_DELAY, PROP_REQUEST_RESPONSE_INFO,
-  PROP_RESPONSE_INFO, PROP_SERVER_REFERENCE, PROP_REASON_STRING, PROP_RECEIVE_MAXIMUM, PROP_TOPIC_ALIAS_MAXIMUM,
-  PROP_TOPIC_ALIAS, PROP_MAXIMUM_QOS, PROP_RETAIN_AVAILABLE, PROP_USER_PROPERTY, PROP_MAXIMUM_PACKET_SIZE,
-  PROP_WILDCARD_SUB_AVAILABLE, PROP_SUB_ID_AVAILABLE, PROP_SHARED_SUB_AVAILABLE,
-  CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBACK,
-  DISCONNECT, AUTH,
-} from "./constants";
+import * as wire from "./wire";
+import * as mqtt from "./constants";
 
 // Data types (section 1.5).
 const BYTE = 1;
@@ -31,16 +16,16 @@ const UTF8 = 5;
 const BINARY = 6;
 const PAIR = 7;
 
-/** The will's properties sit inside CONNECT; they get the bit of the reserved packet type 0. */
+/** The will's properties sit inside mqtt.CONNECT; they get the bit of the reserved packet type 0. */
 export const WILL_PROPERTIES = 0;
 
 const WILL = 1 << WILL_PROPERTIES;
-const ACKS = (1 << PUBACK) | (1 << PUBREC) | (1 << PUBREL) | (1 << PUBCOMP);
-const MESSAGE = (1 << PUBLISH) | WILL;
+const ACKS = (1 << mqtt.PUBACK) | (1 << mqtt.PUBREC) | (1 << mqtt.PUBREL) | (1 << mqtt.PUBCOMP);
+const MESSAGE = (1 << mqtt.PUBLISH) | WILL;
 
 const TYPES: number[] = [];
 const ALLOWED: number[] = [];
-for (let id = 0; id <= PROP_SHARED_SUB_AVAILABLE; id++) {
+for (let id = 0; id <= mqtt.PROP_SHARED_SUB_AVAILABLE; id++) {
   TYPES.push(0);
   ALLOWED.push(0);
 }
@@ -50,43 +35,43 @@ function define(id: number, type: number, packets: number): void {
   ALLOWED[id] = packets;
 }
 
-define(PROP_PAYLOAD_FORMAT, BYTE, MESSAGE);
-define(PROP_MESSAGE_EXPIRY, FOUR_BYTE, MESSAGE);
-define(PROP_CONTENT_TYPE, UTF8, MESSAGE);
-define(PROP_RESPONSE_TOPIC, UTF8, MESSAGE);
-define(PROP_CORRELATION_DATA, BINARY, MESSAGE);
-define(PROP_SUBSCRIPTION_IDENTIFIER, VARIABLE, (1 << PUBLISH) | (1 << SUBSCRIBE));
-define(PROP_SESSION_EXPIRY, FOUR_BYTE, (1 << CONNECT) | (1 << CONNACK) | (1 << DISCONNECT));
-define(PROP_ASSIGNED_CLIENT_ID, UTF8, 1 << CONNACK);
-define(PROP_SERVER_KEEP_ALIVE, TWO_BYTE, 1 << CONNACK);
-define(PROP_AUTH_METHOD, UTF8, (1 << CONNECT) | (1 << CONNACK) | (1 << AUTH));
-define(PROP_AUTH_DATA, BINARY, (1 << CONNECT) | (1 << CONNACK) | (1 << AUTH));
-define(PROP_REQUEST_PROBLEM_INFO, BYTE, 1 << CONNECT);
-define(PROP_WILL_DELAY, FOUR_BYTE, WILL);
-define(PROP_REQUEST_RESPONSE_INFO, BYTE, 1 << CONNECT);
-define(PROP_RESPONSE_INFO, UTF8, 1 << CONNACK);
-define(PROP_SERVER_REFERENCE, UTF8, (1 << CONNACK) | (1 << DISCONNECT));
-define(PROP_REASON_STRING, UTF8, (1 << CONNACK) | ACKS | (1 << SUBACK) | (1 << UNSUBACK) | (1 << DISCONNECT) | (1 << AUTH));
-define(PROP_RECEIVE_MAXIMUM, TWO_BYTE, (1 << CONNECT) | (1 << CONNACK));
-define(PROP_TOPIC_ALIAS_MAXIMUM, TWO_BYTE, (1 << CONNECT) | (1 << CONNACK));
-define(PROP_TOPIC_ALIAS, TWO_BYTE, 1 << PUBLISH);
-define(PROP_MAXIMUM_QOS, BYTE, 1 << CONNACK);
-define(PROP_RETAIN_AVAILABLE, BYTE, 1 << CONNACK);
-define(PROP_USER_PROPERTY, PAIR, 0xfffe | WILL);
-define(PROP_MAXIMUM_PACKET_SIZE, FOUR_BYTE, (1 << CONNECT) | (1 << CONNACK));
-define(PROP_WILDCARD_SUB_AVAILABLE, BYTE, 1 << CONNACK);
-define(PROP_SUB_ID_AVAILABLE, BYTE, 1 << CONNACK);
-define(PROP_SHARED_SUB_AVAILABLE, BYTE, 1 << CONNACK);
+define(mqtt.PROP_PAYLOAD_FORMAT, BYTE, MESSAGE);
+define(mqtt.PROP_MESSAGE_EXPIRY, FOUR_BYTE, MESSAGE);
+define(mqtt.PROP_CONTENT_TYPE, UTF8, MESSAGE);
+define(mqtt.PROP_RESPONSE_TOPIC, UTF8, MESSAGE);
+define(mqtt.PROP_CORRELATION_DATA, BINARY, MESSAGE);
+define(mqtt.PROP_SUBSCRIPTION_IDENTIFIER, VARIABLE, (1 << mqtt.PUBLISH) | (1 << mqtt.SUBSCRIBE));
+define(mqtt.PROP_SESSION_EXPIRY, FOUR_BYTE, (1 << mqtt.CONNECT) | (1 << mqtt.CONNACK) | (1 << mqtt.DISCONNECT));
+define(mqtt.PROP_ASSIGNED_CLIENT_ID, UTF8, 1 << mqtt.CONNACK);
+define(mqtt.PROP_SERVER_KEEP_ALIVE, TWO_BYTE, 1 << mqtt.CONNACK);
+define(mqtt.PROP_AUTH_METHOD, UTF8, (1 << mqtt.CONNECT) | (1 << mqtt.CONNACK) | (1 << mqtt.AUTH));
+define(mqtt.PROP_AUTH_DATA, BINARY, (1 << mqtt.CONNECT) | (1 << mqtt.CONNACK) | (1 << mqtt.AUTH));
+define(mqtt.PROP_REQUEST_PROBLEM_INFO, BYTE, 1 << mqtt.CONNECT);
+define(mqtt.PROP_WILL_DELAY, FOUR_BYTE, WILL);
+define(mqtt.PROP_REQUEST_RESPONSE_INFO, BYTE, 1 << mqtt.CONNECT);
+define(mqtt.PROP_RESPONSE_INFO, UTF8, 1 << mqtt.CONNACK);
+define(mqtt.PROP_SERVER_REFERENCE, UTF8, (1 << mqtt.CONNACK) | (1 << mqtt.DISCONNECT));
+define(mqtt.PROP_REASON_STRING, UTF8, (1 << mqtt.CONNACK) | ACKS | (1 << mqtt.SUBACK) | (1 << mqtt.UNSUBACK) | (1 << mqtt.DISCONNECT) | (1 << mqtt.AUTH));
+define(mqtt.PROP_RECEIVE_MAXIMUM, TWO_BYTE, (1 << mqtt.CONNECT) | (1 << mqtt.CONNACK));
+define(mqtt.PROP_TOPIC_ALIAS_MAXIMUM, TWO_BYTE, (1 << mqtt.CONNECT) | (1 << mqtt.CONNACK));
+define(mqtt.PROP_TOPIC_ALIAS, TWO_BYTE, 1 << mqtt.PUBLISH);
+define(mqtt.PROP_MAXIMUM_QOS, BYTE, 1 << mqtt.CONNACK);
+define(mqtt.PROP_RETAIN_AVAILABLE, BYTE, 1 << mqtt.CONNACK);
+define(mqtt.PROP_USER_PROPERTY, PAIR, 0xfffe | WILL);
+define(mqtt.PROP_MAXIMUM_PACKET_SIZE, FOUR_BYTE, (1 << mqtt.CONNECT) | (1 << mqtt.CONNACK));
+define(mqtt.PROP_WILDCARD_SUB_AVAILABLE, BYTE, 1 << mqtt.CONNACK);
+define(mqtt.PROP_SUB_ID_AVAILABLE, BYTE, 1 << mqtt.CONNACK);
+define(mqtt.PROP_SHARED_SUB_AVAILABLE, BYTE, 1 << mqtt.CONNACK);
 
-/** The value checks of section 3: 0 is OK, otherwise ERR_PROPERTY_VALUE. */
+/** The value checks of section 3: 0 is OK, otherwise errors.ERR_PROPERTY_VALUE. */
 function checkValue(id: number, value: number): number {
   // Every one-byte property is a boolean, but for Maximum QoS, which may only say 0 or 1 too.
   if (TYPES[id] === BYTE) {
-    return value > 1 ? ERR_PROPERTY_VALUE : 0;
+    return value > 1 ? errors.ERR_PROPERTY_VALUE : 0;
   }
-  if (id === PROP_RECEIVE_MAXIMUM || id === PROP_MAXIMUM_PACKET_SIZE || id === PROP_TOPIC_ALIAS ||
-    id === PROP_SUBSCRIPTION_IDENTIFIER) {
-    return value === 0 ? ERR_PROPERTY_VALUE : 0;
+  if (id === mqtt.PROP_RECEIVE_MAXIMUM || id === mqtt.PROP_MAXIMUM_PACKET_SIZE || id === mqtt.PROP_TOPIC_ALIAS ||
+    id === mqtt.PROP_SUBSCRIPTION_IDENTIFIER) {
+    return value === 0 ? errors.ERR_PROPERTY_VALUE : 0;
   }
   return 0;
 }
@@ -100,7 +85,7 @@ export class PropertyValue {
   next = 0;
 }
 
-const cursor = new Cursor();
+const cursor = new wire.Cursor();
 
 /** Reads the value of a property of `type` at `pos`, no further than `end`. */
 function readValue(buffer: Bytes, pos: number, end: number, type: number, out: PropertyValue): number {
@@ -108,19 +93,19 @@ function readValue(buffer: Bytes, pos: number, end: number, type: number, out: P
   if (type === BYTE || type === TWO_BYTE || type === FOUR_BYTE) {
     const size = type === BYTE ? 1 : type === TWO_BYTE ? 2 : 4;
     if (pos + size > end) {
-      return ERR_MALFORMED;
+      return errors.ERR_MALFORMED;
     }
-    out.value = size === 1 ? byteAt(buffer, pos) : size === 2 ? readU16(buffer, pos) : readU32(buffer, pos);
+    out.value = size === 1 ? byteAt(buffer, pos) : size === 2 ? wire.readU16(buffer, pos) : wire.readU32(buffer, pos);
     out.next = pos + size;
     return 0;
   }
   let error = 0;
   if (type === VARIABLE) {
-    error = readVarint(buffer, pos, end, cursor);
+    error = wire.readVarint(buffer, pos, end, cursor);
   } else if (type === BINARY) {
-    error = readBinary(buffer, pos, end, cursor);
+    error = wire.readBinary(buffer, pos, end, cursor);
   } else {
-    error = readString(buffer, pos, end, cursor);
+    error = wire.readString(buffer, pos, end, cursor);
   }
   if (error !== 0) {
     return error;
@@ -128,7 +113,7 @@ function readValue(buffer: Bytes, pos: number, end: number, type: number, out: P
   out.value = cursor.value;
   out.length = cursor.length;
   if (type === PAIR) {
-    error = readString(buffer, cursor.next, end, cursor);
+    error = wire.readString(buffer, cursor.next, end, cursor);
     if (error !== 0) {
       return error;
     }
@@ -162,13 +147,13 @@ const scratch = new PropertyValue();
  * out-of-range values are each an error code. On success returns the offset after the block.
  */
 export function readProperties(buffer: Bytes, at: number, end: number, packetType: number, packet: Packet): number {
-  const lengthError = readVarint(buffer, at, end, cursor);
+  const lengthError = wire.readVarint(buffer, at, end, cursor);
   if (lengthError !== 0) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   const blockEnd = cursor.next + cursor.value;
   if (blockEnd > end) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   packet.propertiesOffset = cursor.next;
   packet.propertiesLength = cursor.value;
@@ -180,11 +165,11 @@ export function readProperties(buffer: Bytes, at: number, end: number, packetTyp
   while (pos < blockEnd) {
     // Identifiers are Variable Byte Integers, but every defined one is below 128, so one byte.
     const id = byteAt(buffer, pos);
-    if (id > PROP_SHARED_SUB_AVAILABLE || TYPES[id] === 0) {
-      return ERR_PROPERTY_UNKNOWN;
+    if (id > mqtt.PROP_SHARED_SUB_AVAILABLE || TYPES[id] === 0) {
+      return errors.ERR_PROPERTY_UNKNOWN;
     }
     if ((ALLOWED[id] & (1 << packetType)) === 0) {
-      return ERR_PROPERTY_NOT_ALLOWED;
+      return errors.ERR_PROPERTY_NOT_ALLOWED;
     }
     const error = readValue(buffer, pos + 1, blockEnd, TYPES[id], scratch);
     if (error !== 0) {
@@ -192,11 +177,11 @@ export function readProperties(buffer: Bytes, at: number, end: number, packetTyp
     }
     pos = scratch.next;
     if (checkValue(id, scratch.value) !== 0) {
-      return ERR_PROPERTY_VALUE;
+      return errors.ERR_PROPERTY_VALUE;
     }
-    if (id === PROP_USER_PROPERTY) {
+    if (id === mqtt.PROP_USER_PROPERTY) {
       packet.userPropertyCount++;
-    } else if (id === PROP_SUBSCRIPTION_IDENTIFIER && packetType === PUBLISH) {
+    } else if (id === mqtt.PROP_SUBSCRIPTION_IDENTIFIER && packetType === mqtt.PUBLISH) {
       // One per matching subscription may come ([MQTT-3.3.4-4]): the first is kept, all are counted.
       if (packet.subscriptionIdentifierCount === 0) {
         setPresent(packet, id);
@@ -205,7 +190,7 @@ export function readProperties(buffer: Bytes, at: number, end: number, packetTyp
       packet.subscriptionIdentifierCount++;
     } else {
       if (isPresent(packet, id)) {
-        return ERR_PROPERTY_DUPLICATE;
+        return errors.ERR_PROPERTY_DUPLICATE;
       }
       setPresent(packet, id);
       packet.propertyValues[id] = scratch.value;
@@ -265,27 +250,27 @@ export function encodeProperties(properties: Properties | null, packetType: numb
     return 0;
   }
   const start = at;
-  at = numberProperty(PROP_PAYLOAD_FORMAT, properties.payloadFormat, packetType, buffer, at);
-  at = numberProperty(PROP_MESSAGE_EXPIRY, properties.messageExpiry, packetType, buffer, at);
-  at = stringProperty(PROP_CONTENT_TYPE, properties.contentType, packetType, buffer, at);
-  at = stringProperty(PROP_RESPONSE_TOPIC, properties.responseTopic, packetType, buffer, at);
-  at = binaryProperty(PROP_CORRELATION_DATA, properties.correlationData, packetType, buffer, at);
-  at = numberProperty(PROP_SUBSCRIPTION_IDENTIFIER, properties.subscriptionIdentifier, packetType, buffer, at);
-  at = numberProperty(PROP_SESSION_EXPIRY, properties.sessionExpiry, packetType, buffer, at);
-  at = stringProperty(PROP_AUTH_METHOD, properties.authMethod, packetType, buffer, at);
-  at = binaryProperty(PROP_AUTH_DATA, properties.authData, packetType, buffer, at);
-  at = numberProperty(PROP_REQUEST_PROBLEM_INFO, properties.requestProblemInfo, packetType, buffer, at);
-  at = numberProperty(PROP_WILL_DELAY, properties.willDelay, packetType, buffer, at);
-  at = numberProperty(PROP_REQUEST_RESPONSE_INFO, properties.requestResponseInfo, packetType, buffer, at);
-  at = numberProperty(PROP_RECEIVE_MAXIMUM, properties.receiveMaximum, packetType, buffer, at);
-  at = numberProperty(PROP_TOPIC_ALIAS_MAXIMUM, properties.topicAliasMaximum, packetType, buffer, at);
-  at = numberProperty(PROP_TOPIC_ALIAS, properties.topicAlias, packetType, buffer, at);
-  at = numberProperty(PROP_MAXIMUM_PACKET_SIZE, properties.maximumPacketSize, packetType, buffer, at);
-  at = stringProperty(PROP_REASON_STRING, properties.reasonString, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_PAYLOAD_FORMAT, properties.payloadFormat, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_MESSAGE_EXPIRY, properties.messageExpiry, packetType, buffer, at);
+  at = stringProperty(mqtt.PROP_CONTENT_TYPE, properties.contentType, packetType, buffer, at);
+  at = stringProperty(mqtt.PROP_RESPONSE_TOPIC, properties.responseTopic, packetType, buffer, at);
+  at = binaryProperty(mqtt.PROP_CORRELATION_DATA, properties.correlationData, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_SUBSCRIPTION_IDENTIFIER, properties.subscriptionIdentifier, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_SESSION_EXPIRY, properties.sessionExpiry, packetType, buffer, at);
+  at = stringProperty(mqtt.PROP_AUTH_METHOD, properties.authMethod, packetType, buffer, at);
+  at = binaryProperty(mqtt.PROP_AUTH_DATA, properties.authData, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_REQUEST_PROBLEM_INFO, properties.requestProblemInfo, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_WILL_DELAY, properties.willDelay, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_REQUEST_RESPONSE_INFO, properties.requestResponseInfo, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_RECEIVE_MAXIMUM, properties.receiveMaximum, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_TOPIC_ALIAS_MAXIMUM, properties.topicAliasMaximum, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_TOPIC_ALIAS, properties.topicAlias, packetType, buffer, at);
+  at = numberProperty(mqtt.PROP_MAXIMUM_PACKET_SIZE, properties.maximumPacketSize, packetType, buffer, at);
+  at = stringProperty(mqtt.PROP_REASON_STRING, properties.reasonString, packetType, buffer, at);
   const pairs = properties.userProperties;
   if (pairs !== null && at >= 0) {
-    if ((ALLOWED[PROP_USER_PROPERTY] & (1 << packetType)) === 0) {
-      return ERR_PROPERTY_NOT_ALLOWED;
+    if ((ALLOWED[mqtt.PROP_USER_PROPERTY] & (1 << packetType)) === 0) {
+      return errors.ERR_PROPERTY_NOT_ALLOWED;
     }
     for (let i = 0; i < pairs.length && at >= 0; i++) {
       at = pairProperty(pairs[i], buffer, at);
@@ -301,15 +286,17 @@ function numberProperty(id: number, value: number, packetType: number, buffer: B
     return at;
   }
   if ((ALLOWED[id] & (1 << packetType)) === 0) {
-    return ERR_PROPERTY_NOT_ALLOWED;
+    return errors.ERR_PROPERTY_NOT_ALLOWED;
   }
   const type = TYPES[id];
-  const limit = type === BYTE ? 255 : type === TWO_BYTE ? 65535 : type === FOUR_BYTE ? 4294967295 : 268435455;
-  if (value < 0 || value > limit || value !== Math.floor(value) || checkValue(id, value) !== 0) {
-    return ERR_PROPERTY_VALUE;
+  // Four-byte values reach 2^32 - 1; compare by division, as integers past 2^31 break on NodeMCU's Lua.
+  const tooLarge = type === BYTE ? value > 255 : type === TWO_BYTE ? value > 65535 :
+    type === FOUR_BYTE ? value / 65536 >= 65536 : value > mqtt.MAX_REMAINING_LENGTH;
+  if (value < 0 || tooLarge || value !== Math.floor(value) || checkValue(id, value) !== 0) {
+    return errors.ERR_PROPERTY_VALUE;
   }
   if (buffer === null) {
-    return at + 1 + (type === BYTE ? 1 : type === TWO_BYTE ? 2 : type === FOUR_BYTE ? 4 : varintSize(value));
+    return at + 1 + (type === BYTE ? 1 : type === TWO_BYTE ? 2 : type === FOUR_BYTE ? 4 : wire.varintSize(value));
   }
   setByte(buffer, at, id);
   if (type === BYTE) {
@@ -317,12 +304,12 @@ function numberProperty(id: number, value: number, packetType: number, buffer: B
     return at + 2;
   }
   if (type === TWO_BYTE) {
-    return writeU16(buffer, at + 1, value);
+    return wire.writeU16(buffer, at + 1, value);
   }
   if (type === FOUR_BYTE) {
-    return writeU32(buffer, at + 1, value);
+    return wire.writeU32(buffer, at + 1, value);
   }
-  return writeVarint(buffer, at + 1, value);
+  return wire.writeVarint(buffer, at + 1, value);
 }
 
 function stringProperty(id: number, text: string | null, packetType: number, buffer: Bytes | null, at: number): number {
@@ -330,9 +317,9 @@ function stringProperty(id: number, text: string | null, packetType: number, buf
     return at;
   }
   if ((ALLOWED[id] & (1 << packetType)) === 0) {
-    return ERR_PROPERTY_NOT_ALLOWED;
+    return errors.ERR_PROPERTY_NOT_ALLOWED;
   }
-  const size = stringFieldSize(text);
+  const size = wire.stringFieldSize(text);
   if (size < 0) {
     return size;
   }
@@ -340,7 +327,7 @@ function stringProperty(id: number, text: string | null, packetType: number, buf
     return at + 1 + size;
   }
   setByte(buffer, at, id);
-  return writeString(buffer, at + 1, text);
+  return wire.writeString(buffer, at + 1, text);
 }
 
 function binaryProperty(id: number, data: Bytes | null, packetType: number, buffer: Bytes | null, at: number): number {
@@ -348,31 +335,31 @@ function binaryProperty(id: number, data: Bytes | null, packetType: number, buff
     return at;
   }
   if ((ALLOWED[id] & (1 << packetType)) === 0) {
-    return ERR_PROPERTY_NOT_ALLOWED;
+    return errors.ERR_PROPERTY_NOT_ALLOWED;
   }
-  const size = binaryFieldSize(data, data.length);
+  const size = wire.binaryFieldSize(data, data.length);
   if (size < 0) {
-    return ERR_STRING_TOO_LONG;
+    return errors.ERR_STRING_TOO_LONG;
   }
   if (buffer === null) {
     return at + 1 + size;
   }
   setByte(buffer, at, id);
-  return writeBinary(buffer, at + 1, data, data.length);
+  return wire.writeBinary(buffer, at + 1, data, data.length);
 }
 
 function pairProperty(pair: UserProperty, buffer: Bytes | null, at: number): number {
-  const keySize = stringFieldSize(pair.key);
+  const keySize = wire.stringFieldSize(pair.key);
   if (keySize < 0) {
     return keySize;
   }
-  const valueSize = stringFieldSize(pair.value);
+  const valueSize = wire.stringFieldSize(pair.value);
   if (valueSize < 0) {
     return valueSize;
   }
   if (buffer === null) {
     return at + 1 + keySize + valueSize;
   }
-  setByte(buffer, at, PROP_USER_PROPERTY);
-  return writeString(buffer, writeString(buffer, at + 1, pair.key), pair.value);
+  setByte(buffer, at, mqtt.PROP_USER_PROPERTY);
+  return wire.writeString(buffer, wire.writeString(buffer, at + 1, pair.key), pair.value);
 }

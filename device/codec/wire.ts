@@ -2,10 +2,7 @@
 // binary data. Writers return the offset after the field; readers leave their result in `cursor`.
 
 import { Bytes, byteAt, setByte, copyBytes, utf8Length, writeUtf8 } from "../platform/bytes";
-import {
-  ERR_BAD_UTF8, ERR_MALFORMED, ERR_REMAINING_LENGTH, ERR_STRING_TOO_LONG, ERR_TOPIC_WILDCARD,
-  ERR_UTF8_NULL, ERR_TOPIC_FILTER,
-} from "./errors";
+import * as errors from "./errors";
 
 export function varintSize(value: number): number {
   if (value < 128) return 1;
@@ -45,10 +42,10 @@ export function writeU32(buffer: Bytes, at: number, value: number): number {
 export function stringFieldSize(text: string): number {
   const length = utf8Length(text);
   if (length < 0) {
-    return ERR_UTF8_NULL;
+    return errors.ERR_UTF8_NULL;
   }
   if (length > 65535) {
-    return ERR_STRING_TOO_LONG;
+    return errors.ERR_STRING_TOO_LONG;
   }
   return 2 + length;
 }
@@ -64,7 +61,7 @@ export function binaryFieldSize(data: Bytes | null, length: number): number {
   if (data === null) {
     return 2;
   }
-  return length > 65535 ? ERR_STRING_TOO_LONG : 2 + length;
+  return length > 65535 ? errors.ERR_STRING_TOO_LONG : 2 + length;
 }
 
 export function writeBinary(buffer: Bytes, at: number, data: Bytes | null, length: number): number {
@@ -82,7 +79,7 @@ export function topicNameFieldSize(topic: string): number {
   for (let i = 0; i < count; i++) {
     const c = topic.charCodeAt(i);
     if (c === 0x23 || c === 0x2b) {
-      return ERR_TOPIC_WILDCARD;
+      return errors.ERR_TOPIC_WILDCARD;
     }
   }
   return stringFieldSize(topic);
@@ -92,17 +89,17 @@ export function topicNameFieldSize(topic: string): number {
 export function topicFilterFieldSize(filter: string): number {
   const count = filter.length;
   if (count === 0) {
-    return ERR_TOPIC_FILTER;
+    return errors.ERR_TOPIC_FILTER;
   }
   for (let i = 0; i < count; i++) {
     const c = filter.charCodeAt(i);
     const levelStart = i === 0 || filter.charCodeAt(i - 1) === 0x2f;
     const levelEnd = i === count - 1 || filter.charCodeAt(i + 1) === 0x2f;
     if (c === 0x23 && (!levelStart || i !== count - 1)) {
-      return ERR_TOPIC_FILTER;
+      return errors.ERR_TOPIC_FILTER;
     }
     if (c === 0x2b && (!levelStart || !levelEnd)) {
-      return ERR_TOPIC_FILTER;
+      return errors.ERR_TOPIC_FILTER;
     }
   }
   return stringFieldSize(filter);
@@ -129,14 +126,14 @@ export function readVarint(buffer: Bytes, at: number, end: number, cursor: Curso
   let multiplier = 1;
   for (let i = 0; i < 4; i++) {
     if (at + i >= end) {
-      return ERR_MALFORMED;
+      return errors.ERR_MALFORMED;
     }
     const digit = byteAt(buffer, at + i);
     value += (digit & 0x7f) * multiplier;
     if (digit < 0x80) {
       // [MQTT-1.5.5-1] the shortest form only: a last byte of 0 after the first adds nothing.
       if (digit === 0 && i > 0) {
-        return ERR_REMAINING_LENGTH;
+        return errors.ERR_REMAINING_LENGTH;
       }
       cursor.value = value;
       cursor.next = at + i + 1;
@@ -144,7 +141,7 @@ export function readVarint(buffer: Bytes, at: number, end: number, cursor: Curso
     }
     multiplier *= 128;
   }
-  return ERR_REMAINING_LENGTH;
+  return errors.ERR_REMAINING_LENGTH;
 }
 
 /**
@@ -162,11 +159,11 @@ export function readString(buffer: Bytes, at: number, end: number, cursor: Curso
 
 export function readBinary(buffer: Bytes, at: number, end: number, cursor: Cursor): number {
   if (at + 2 > end) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   const length = readU16(buffer, at);
   if (at + 2 + length > end) {
-    return ERR_MALFORMED;
+    return errors.ERR_MALFORMED;
   }
   cursor.value = at + 2;
   cursor.length = length;
@@ -179,46 +176,51 @@ export function checkUtf8(buffer: Bytes, offset: number, length: number): number
   const end = offset + length;
   let at = offset;
   while (at < end) {
-    const first = byteAt(buffer, at);
-    if (first < 0x80) {
-      if (first === 0) {
-        return ERR_UTF8_NULL;
-      }
-      at++;
-      continue;
+    const size = utf8SequenceAt(buffer, at, end);
+    if (size < 0) {
+      return size;
     }
-    let extra = 0;
-    let low = 0x80;
-    let high = 0xbf;
-    if (first >= 0xc2 && first <= 0xdf) {
-      extra = 1;
-    } else if (first >= 0xe0 && first <= 0xef) {
-      extra = 2;
-      if (first === 0xe0) low = 0xa0;
-      if (first === 0xed) high = 0x9f;
-    } else if (first >= 0xf0 && first <= 0xf4) {
-      extra = 3;
-      if (first === 0xf0) low = 0x90;
-      if (first === 0xf4) high = 0x8f;
-    } else {
-      return ERR_BAD_UTF8;
-    }
-    if (at + extra >= end) {
-      return ERR_BAD_UTF8;
-    }
-    const second = byteAt(buffer, at + 1);
-    if (second < low || second > high) {
-      return ERR_BAD_UTF8;
-    }
-    for (let k = 2; k <= extra; k++) {
-      const next = byteAt(buffer, at + k);
-      if (next < 0x80 || next > 0xbf) {
-        return ERR_BAD_UTF8;
-      }
-    }
-    at += extra + 1;
+    at += size;
   }
   return 0;
+}
+
+/** The byte count of the well-formed UTF-8 sequence at `at`, or an error code. */
+function utf8SequenceAt(buffer: Bytes, at: number, end: number): number {
+  const first = byteAt(buffer, at);
+  if (first < 0x80) {
+    return first === 0 ? errors.ERR_UTF8_NULL : 1;
+  }
+  let extra = 0;
+  let low = 0x80;
+  let high = 0xbf;
+  if (first >= 0xc2 && first <= 0xdf) {
+    extra = 1;
+  } else if (first >= 0xe0 && first <= 0xef) {
+    extra = 2;
+    if (first === 0xe0) low = 0xa0;
+    if (first === 0xed) high = 0x9f;
+  } else if (first >= 0xf0 && first <= 0xf4) {
+    extra = 3;
+    if (first === 0xf0) low = 0x90;
+    if (first === 0xf4) high = 0x8f;
+  } else {
+    return errors.ERR_BAD_UTF8;
+  }
+  if (at + extra >= end) {
+    return errors.ERR_BAD_UTF8;
+  }
+  const second = byteAt(buffer, at + 1);
+  if (second < low || second > high) {
+    return errors.ERR_BAD_UTF8;
+  }
+  for (let k = 2; k <= extra; k++) {
+    const next = byteAt(buffer, at + k);
+    if (next < 0x80 || next > 0xbf) {
+      return errors.ERR_BAD_UTF8;
+    }
+  }
+  return extra + 1;
 }
 
 /** True when a received topic name holds '+' or '#' ([MQTT-3.3.2-2]). */

@@ -3,22 +3,10 @@
 // memory is sized at construction from EngineOptions.
 
 import { Bytes, newBytes, byteAt } from "../platform/bytes";
-import {
-  CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP, DISCONNECT, MQTT_5,
-  PROP_RECEIVE_MAXIMUM, PROP_MAXIMUM_PACKET_SIZE, PROP_MAXIMUM_QOS, PROP_RETAIN_AVAILABLE, PROP_SERVER_KEEP_ALIVE,
-  PROP_TOPIC_ALIAS, RC_PACKET_ID_NOT_FOUND, RC_MALFORMED_PACKET, RC_PROTOCOL_ERROR, RC_TOPIC_ALIAS_INVALID,
-  RC_RECEIVE_MAXIMUM_EXCEEDED, RC_PACKET_TOO_LARGE, MAX_REMAINING_LENGTH,
-} from "../codec/constants";
-import {
-  OK, ERR_CONNECTION_REFUSED, ERR_CONNECT_TIMEOUT, ERR_KEEPALIVE_TIMEOUT, ERR_LINK_LOST, ERR_SERVER_DISCONNECT,
-  ERR_UNKNOWN_PACKET_ID, ERR_PROTOCOL, ERR_RECEIVE_MAXIMUM, ERR_TOPIC_ALIAS, ERR_QUEUE_FULL, ERR_MESSAGE_TOO_LARGE,
-  ERR_NOT_SUPPORTED, ERR_NO_SUBSCRIPTION_SLOT, ERR_STOPPED, ERR_BUFFER_TOO_SMALL, ERR_PACKET_TOO_LARGE,
-  ERR_TOPIC_FILTER,
-} from "../codec/errors";
+import * as mqtt from "../codec/constants";
+import * as errors from "../codec/errors";
 import { ConnectFields, Packet, Properties, PublishFields, Subscription } from "../codec/packets";
-import {
-  encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodePingreq, encodeDisconnect,
-} from "../codec/encode";
+import * as encode from "../codec/encode";
 import { decodePacket } from "../codec/decode";
 import { Framer } from "../codec/framer";
 import { propertyValue } from "../codec/properties";
@@ -39,11 +27,11 @@ export interface Link {
 /** What the engine tells the application. */
 export interface EngineEvents {
   connected(sessionPresent: boolean): void;
-  /** OK after disconnect(), otherwise the error code that ended the link; the engine reconnects on its own. */
+  /** errors.OK after disconnect(), otherwise the error code that ended the link; the engine reconnects on its own. */
   disconnected(code: number): void;
   /** A received message; its topic and payload are views into packet.buffer, valid during the call only. */
   message(packet: Packet): void;
-  /** A publish completed (PUBACK or PUBCOMP), or a (un)subscribe was acknowledged (SUBACK/UNSUBACK). */
+  /** A publish completed (mqtt.PUBACK or mqtt.PUBCOMP), or a (un)subscribe was acknowledged (mqtt.SUBACK/mqtt.UNSUBACK). */
   acknowledged(type: number, packetId: number, reasonCode: number): void;
 }
 
@@ -76,7 +64,7 @@ export class Engine {
   readonly options: EngineOptions;
   readonly counters = new Counters();
   state = IDLE;
-  /** The last reason code the broker gave: a refused CONNACK or a server DISCONNECT. */
+  /** The last reason code the broker gave: a refused mqtt.CONNACK or a server mqtt.DISCONNECT. */
   lastReasonCode = 0;
   private readonly link: Link;
   private readonly events: EngineEvents;
@@ -104,9 +92,9 @@ export class Engine {
   private pingSentAt = -1;
   private keepAliveMs = 0;
   private nextPacketId = 1;
-  // Limits the broker announced in CONNACK (5.0); 3.1.1 brokers get the protocol's own limits.
+  // Limits the broker announced in mqtt.CONNACK (5.0); 3.1.1 brokers get the protocol's own limits.
   private brokerReceiveMaximum = 65535;
-  private brokerMaximumPacketSize = MAX_REMAINING_LENGTH;
+  private brokerMaximumPacketSize = mqtt.MAX_REMAINING_LENGTH;
   private brokerMaximumQos = 2;
   private brokerRetainAvailable = true;
 
@@ -119,7 +107,7 @@ export class Engine {
     this.transmit = newBytes(options.transmitBufferSize);
     this.outbox = new Outbox(options.inflightWindow + options.queueSlots, options.messageSlotSize);
     this.random = new Random(options.seed);
-    this.emptyProperties = this.version === MQTT_5 ? new Properties() : null;
+    this.emptyProperties = this.version === mqtt.MQTT_5 ? new Properties() : null;
     for (let i = 0; i < options.subscriptionSlots; i++) {
       this.subscriptions.push(new Subscription("", 0));
       this.subscriptionStates.push(SUB_FREE);
@@ -136,7 +124,7 @@ export class Engine {
     fields.username = options.username;
     fields.password = options.password;
     fields.will = options.will;
-    if (this.version === MQTT_5) {
+    if (this.version === mqtt.MQTT_5) {
       const properties = new Properties();
       if (options.sessionExpiry > 0) {
         properties.sessionExpiry = options.sessionExpiry;
@@ -160,18 +148,18 @@ export class Engine {
     }
   }
 
-  /** A clean DISCONNECT (the broker discards the will), then idle. Stored messages stay for a later start(). */
+  /** A clean mqtt.DISCONNECT (the broker discards the will), then idle. Stored messages stay for a later start(). */
   stop(now: number): void {
     this.now = now;
     if (this.state === CONNECTED) {
-      this.sendControl(encodeDisconnect(this.transmit, 0, this.version, 0, null));
+      this.sendControl(encode.encodeDisconnect(this.transmit, 0, this.version, 0, null));
     }
     const wasActive = this.state !== IDLE;
     this.dropLink();
     this.state = IDLE;
     this.deadline = -1;
     if (wasActive) {
-      this.events.disconnected(OK);
+      this.events.disconnected(errors.OK);
     }
   }
 
@@ -181,10 +169,10 @@ export class Engine {
    */
   publish(topic: string, payload: Bytes, offset: number, length: number, qos: number, retain: boolean): number {
     if (this.state === IDLE) {
-      return ERR_STOPPED;
+      return errors.ERR_STOPPED;
     }
     if (qos > this.brokerMaximumQos || (retain && !this.brokerRetainAvailable)) {
-      return ERR_NOT_SUPPORTED;
+      return errors.ERR_NOT_SUPPORTED;
     }
     const fields = this.publishFields;
     fields.topic = topic;
@@ -197,7 +185,7 @@ export class Engine {
     fields.packetId = 0;
     const direct = qos === 0 && this.state === CONNECTED && this.outbox.queued === 0;
     if (direct) {
-      return this.sendPublish(this.transmit, encodePublish(this.transmit, 0, this.version, fields));
+      return this.sendPublish(this.transmit, encode.encodePublish(this.transmit, 0, this.version, fields));
     }
     let slot = this.outbox.freeSlot();
     if (slot < 0 && this.options.queuePolicy === DROP_OLDEST) {
@@ -209,15 +197,15 @@ export class Engine {
     }
     if (slot < 0) {
       this.counters.drops++;
-      return ERR_QUEUE_FULL;
+      return errors.ERR_QUEUE_FULL;
     }
     fields.packetId = qos > 0 ? this.allocatePacketId() : 0;
-    const encoded = encodePublish(this.outbox.buffers[slot], 0, this.version, fields);
+    const encoded = encode.encodePublish(this.outbox.buffers[slot], 0, this.version, fields);
     if (encoded < 0) {
-      return encoded === ERR_BUFFER_TOO_SMALL ? ERR_MESSAGE_TOO_LARGE : encoded;
+      return encoded === errors.ERR_BUFFER_TOO_SMALL ? errors.ERR_MESSAGE_TOO_LARGE : encoded;
     }
     if (encoded > this.brokerMaximumPacketSize) {
-      return ERR_MESSAGE_TOO_LARGE;
+      return errors.ERR_MESSAGE_TOO_LARGE;
     }
     this.outbox.enqueue(slot, encoded, fields.packetId, qos);
     if (this.outbox.used > this.counters.queueHighWater) {
@@ -230,18 +218,18 @@ export class Engine {
   /** Subscribes to one filter; kept and re-sent when the broker has lost the session. Returns the packet id or an error. */
   subscribe(topicFilter: string, qos: number): number {
     if (this.state === IDLE) {
-      return ERR_STOPPED;
+      return errors.ERR_STOPPED;
     }
     const slot = this.findSubscription(SUB_FREE, "");
     if (slot < 0) {
-      return ERR_NO_SUBSCRIPTION_SLOT;
+      return errors.ERR_NO_SUBSCRIPTION_SLOT;
     }
     const subscription = this.subscriptions[slot];
     subscription.topicFilter = topicFilter;
     subscription.qos = qos;
     // Encode once now so that a bad filter or QoS is the caller's error, never a stored one.
     this.single[0] = subscription;
-    const check = encodeSubscribe(this.transmit, 0, this.version, 1, this.single, 1, null);
+    const check = encode.encodeSubscribe(this.transmit, 0, this.version, 1, this.single, 1, null);
     if (check < 0) {
       return check;
     }
@@ -256,14 +244,14 @@ export class Engine {
   /** Unsubscribes from a filter given to subscribe(). Returns the packet id or an error. */
   unsubscribe(topicFilter: string): number {
     if (this.state === IDLE) {
-      return ERR_STOPPED;
+      return errors.ERR_STOPPED;
     }
     let slot = this.findSubscription(SUB_ACTIVE, topicFilter);
     if (slot < 0) {
       slot = this.findSubscription(SUB_PENDING, topicFilter);
     }
     if (slot < 0) {
-      return ERR_NO_SUBSCRIPTION_SLOT;
+      return errors.ERR_NO_SUBSCRIPTION_SLOT;
     }
     this.subscriptionStates[slot] = SUB_UNSUBSCRIBING;
     this.subscriptionPacketIds[slot] = this.allocatePacketId();
@@ -287,14 +275,14 @@ export class Engine {
     }
     this.state = CONNECTING;
     this.lastReceived = now;
-    this.sendControl(encodeConnect(this.transmit, 0, this.connectFields));
+    this.sendControl(encode.encodeConnect(this.transmit, 0, this.connectFields));
   }
 
   /** The transport closed (or failed to open). */
   linkClosed(now: number): void {
     this.now = now;
     if (this.state >= OPENING) {
-      this.closeLink(ERR_LINK_LOST);
+      this.closeLink(errors.ERR_LINK_LOST);
     }
   }
 
@@ -341,16 +329,16 @@ export class Engine {
     if (this.state === WAITING) {
       this.openLink();
     } else if (this.state === OPENING || this.state === CONNECTING) {
-      this.closeLink(ERR_CONNECT_TIMEOUT);
+      this.closeLink(errors.ERR_CONNECT_TIMEOUT);
     } else if (this.state === CONNECTED) {
       if (now - this.lastReceived >= this.keepAliveMs + this.keepAliveMs / 2) {
-        this.closeLink(ERR_KEEPALIVE_TIMEOUT);
+        this.closeLink(errors.ERR_KEEPALIVE_TIMEOUT);
         return;
       }
       // Ping when we have been quiet (the broker's rule) or the broker has (so a dead link shows).
       if (this.pingSentAt < 0) {
         this.pingSentAt = now;
-        this.sendControl(encodePingreq(this.transmit, 0));
+        this.sendControl(encode.encodePingreq(this.transmit, 0));
       }
       this.scheduleKeepAlive();
     }
@@ -373,11 +361,11 @@ export class Engine {
 
   /** Ends the current link with `code` and schedules the next attempt. */
   private closeLink(code: number): void {
-    if (this.version === MQTT_5 && this.state === CONNECTED) {
+    if (this.version === mqtt.MQTT_5 && this.state === CONNECTED) {
       // 5.0 lets the client say why ([MQTT-4.13.1-1]); any reason but success keeps the will.
       const reason = disconnectReasonFor(code);
       if (reason > 0) {
-        this.sendControl(encodeDisconnect(this.transmit, 0, this.version, reason, null));
+        this.sendControl(encode.encodeDisconnect(this.transmit, 0, this.version, reason, null));
       }
     }
     if (this.state === CONNECTED && this.now - this.connectedAt >= this.options.backoffResetAfterMs) {
@@ -409,49 +397,49 @@ export class Engine {
   private handle(packet: Packet): void {
     const type = packet.type;
     if (this.state === CONNECTING) {
-      if (type !== CONNACK) {
-        this.closeLink(ERR_PROTOCOL);
+      if (type !== mqtt.CONNACK) {
+        this.closeLink(errors.ERR_PROTOCOL);
         return;
       }
       this.handleConnack(packet);
       return;
     }
-    if (type === PUBLISH) {
+    if (type === mqtt.PUBLISH) {
       this.handlePublish(packet);
-    } else if (type === PUBACK || type === PUBREC || type === PUBCOMP) {
+    } else if (type === mqtt.PUBACK || type === mqtt.PUBREC || type === mqtt.PUBCOMP) {
       this.handlePublishAck(packet);
-    } else if (type === PUBREL) {
+    } else if (type === mqtt.PUBREL) {
       this.handlePubrel(packet);
-    } else if (type === SUBACK || type === UNSUBACK) {
+    } else if (type === mqtt.SUBACK || type === mqtt.UNSUBACK) {
       this.handleSubscriptionAck(packet);
-    } else if (type === PINGRESP) {
+    } else if (type === mqtt.PINGRESP) {
       if (this.pingSentAt >= 0) {
         this.counters.pingRoundTripMs = this.now - this.pingSentAt;
         this.pingSentAt = -1;
       }
-    } else if (type === DISCONNECT) {
+    } else if (type === mqtt.DISCONNECT) {
       this.lastReasonCode = packet.reasonCode;
-      this.closeLink(ERR_SERVER_DISCONNECT);
+      this.closeLink(errors.ERR_SERVER_DISCONNECT);
     } else {
-      // A second CONNACK, or AUTH without an authentication method.
-      this.closeLink(ERR_PROTOCOL);
+      // A second mqtt.CONNACK, or AUTH without an authentication method.
+      this.closeLink(errors.ERR_PROTOCOL);
     }
   }
 
   private handleConnack(packet: Packet): void {
     this.lastReasonCode = packet.reasonCode;
     if (packet.reasonCode !== 0) {
-      this.closeLink(ERR_CONNECTION_REFUSED);
+      this.closeLink(errors.ERR_CONNECTION_REFUSED);
       return;
     }
-    const v5 = this.version === MQTT_5;
-    this.brokerReceiveMaximum = v5 ? numberOr(propertyValue(packet, PROP_RECEIVE_MAXIMUM), 65535) : 65535;
-    this.brokerMaximumPacketSize = v5 ? numberOr(propertyValue(packet, PROP_MAXIMUM_PACKET_SIZE), MAX_REMAINING_LENGTH) :
-      MAX_REMAINING_LENGTH;
-    this.brokerMaximumQos = v5 ? numberOr(propertyValue(packet, PROP_MAXIMUM_QOS), 2) : 2;
-    this.brokerRetainAvailable = v5 ? propertyValue(packet, PROP_RETAIN_AVAILABLE) !== 0 : true;
+    const v5 = this.version === mqtt.MQTT_5;
+    this.brokerReceiveMaximum = v5 ? numberOr(propertyValue(packet, mqtt.PROP_RECEIVE_MAXIMUM), 65535) : 65535;
+    this.brokerMaximumPacketSize = v5 ? numberOr(propertyValue(packet, mqtt.PROP_MAXIMUM_PACKET_SIZE), mqtt.MAX_REMAINING_LENGTH) :
+      mqtt.MAX_REMAINING_LENGTH;
+    this.brokerMaximumQos = v5 ? numberOr(propertyValue(packet, mqtt.PROP_MAXIMUM_QOS), 2) : 2;
+    this.brokerRetainAvailable = v5 ? propertyValue(packet, mqtt.PROP_RETAIN_AVAILABLE) !== 0 : true;
     // [MQTT-3.2.2-21] the broker's keep-alive replaces ours.
-    const serverKeepAlive = v5 ? propertyValue(packet, PROP_SERVER_KEEP_ALIVE) : -1;
+    const serverKeepAlive = v5 ? propertyValue(packet, mqtt.PROP_SERVER_KEEP_ALIVE) : -1;
     this.keepAliveMs = (serverKeepAlive >= 0 ? serverKeepAlive : this.options.keepAlive) * 1000;
     this.state = CONNECTED;
     this.connectedAt = this.now;
@@ -481,7 +469,7 @@ export class Engine {
     const outbox = this.outbox;
     for (let slot = 0; slot < outbox.capacity; slot++) {
       if (outbox.states[slot] === AWAIT_COMPLETE) {
-        // The broker had the message (PUBREC); only the release was outstanding.
+        // The broker had the message (mqtt.PUBREC); only the release was outstanding.
         outbox.setState(slot, FREE);
       } else if (outbox.states[slot] === AWAIT_ACK) {
         // Sent but never acknowledged: it goes again as a new message, in its original place.
@@ -496,7 +484,7 @@ export class Engine {
     if (!sessionPresent || !this.options.resendOnReconnect) {
       return;
     }
-    // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (DUP set) and PUBREL, in their original order.
+    // [MQTT-4.4.0-1] resend unacknowledged mqtt.PUBLISH (DUP set) and mqtt.PUBREL, in their original order.
     for (let slot = outbox.earliest(AWAIT_ACK, this.linkNumber); slot >= 0; slot = outbox.earliest(AWAIT_ACK, this.linkNumber)) {
       outbox.sentOnLink[slot] = this.linkNumber;
       this.counters.retransmits++;
@@ -504,7 +492,7 @@ export class Engine {
         outbox.setDup(slot, true);
         this.write(outbox.buffers[slot], outbox.lengths[slot]);
       } else {
-        this.sendControl(encodeAck(this.transmit, 0, this.version, PUBREL, outbox.packetIds[slot], 0, null));
+        this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, outbox.packetIds[slot], 0, null));
       }
     }
   }
@@ -529,21 +517,21 @@ export class Engine {
         // Stored before this broker said its limit; it can never be sent here.
         outbox.setState(slot, FREE);
         this.counters.drops++;
-        continue;
-      }
-      outbox.sentOnLink[slot] = this.linkNumber;
-      outbox.setState(slot, qos > 0 ? AWAIT_ACK : FREE);
-      this.sendPublish(outbox.buffers[slot], outbox.lengths[slot]);
-      if (this.state !== CONNECTED) {
-        return;
+      } else {
+        outbox.sentOnLink[slot] = this.linkNumber;
+        outbox.setState(slot, qos > 0 ? AWAIT_ACK : FREE);
+        this.sendPublish(outbox.buffers[slot], outbox.lengths[slot]);
+        if (this.state !== CONNECTED) {
+          return;
+        }
       }
     }
   }
 
   private handlePublish(packet: Packet): void {
-    if (this.version === MQTT_5 && propertyValue(packet, PROP_TOPIC_ALIAS) >= 0) {
+    if (this.version === mqtt.MQTT_5 && propertyValue(packet, mqtt.PROP_TOPIC_ALIAS) >= 0) {
       // We announce no Topic Alias Maximum, so the broker may send none ([MQTT-3.3.2-9]).
-      this.closeLink(ERR_TOPIC_ALIAS);
+      this.closeLink(errors.ERR_TOPIC_ALIAS);
       return;
     }
     const id = packet.packetId;
@@ -551,9 +539,9 @@ export class Engine {
       let free = -1;
       for (let i = 0; i < this.incomingQos2.length; i++) {
         if (this.incomingQos2[i] === id) {
-          // Already delivered, PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
+          // Already delivered, mqtt.PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
           this.counters.duplicatesSuppressed++;
-          this.sendControl(encodeAck(this.transmit, 0, this.version, PUBREC, id, 0, null));
+          this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREC, id, 0, null));
           return;
         }
         if (this.incomingQos2[i] === 0 && free < 0) {
@@ -561,7 +549,7 @@ export class Engine {
         }
       }
       if (free < 0) {
-        this.closeLink(ERR_RECEIVE_MAXIMUM);
+        this.closeLink(errors.ERR_RECEIVE_MAXIMUM);
         return;
       }
       this.incomingQos2[free] = id;
@@ -573,50 +561,50 @@ export class Engine {
       return;
     }
     if (packet.qos > 0) {
-      this.sendControl(encodeAck(this.transmit, 0, this.version, packet.qos === 1 ? PUBACK : PUBREC, id, 0, null));
+      this.sendControl(encode.encodeAck(this.transmit, 0, this.version, packet.qos === 1 ? mqtt.PUBACK : mqtt.PUBREC, id, 0, null));
     }
   }
 
   private handlePublishAck(packet: Packet): void {
     const outbox = this.outbox;
     const id = packet.packetId;
-    if (packet.type === PUBCOMP) {
+    if (packet.type === mqtt.PUBCOMP) {
       const slot = outbox.find(AWAIT_COMPLETE, id);
       if (slot < 0) {
-        this.closeLink(ERR_UNKNOWN_PACKET_ID);
+        this.closeLink(errors.ERR_UNKNOWN_PACKET_ID);
         return;
       }
-      this.complete(slot, PUBCOMP, packet.reasonCode);
+      this.complete(slot, mqtt.PUBCOMP, packet.reasonCode);
       return;
     }
     let slot = outbox.find(AWAIT_ACK, id);
-    if (slot < 0 && packet.type === PUBREC) {
-      // A PUBREC repeated after our PUBREL: send the PUBREL again.
+    if (slot < 0 && packet.type === mqtt.PUBREC) {
+      // A mqtt.PUBREC repeated after our mqtt.PUBREL: send the mqtt.PUBREL again.
       slot = outbox.find(AWAIT_COMPLETE, id);
       if (slot >= 0) {
-        this.sendControl(encodeAck(this.transmit, 0, this.version, PUBREL, id, 0, null));
+        this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, id, 0, null));
         return;
       }
     }
     if (slot < 0) {
-      this.closeLink(ERR_UNKNOWN_PACKET_ID);
+      this.closeLink(errors.ERR_UNKNOWN_PACKET_ID);
       return;
     }
-    if (packet.type === PUBACK) {
-      // A PUBACK for a QoS 2 message: the broker downgraded it to QoS 1 (as RabbitMQ does).
+    if (packet.type === mqtt.PUBACK) {
+      // A mqtt.PUBACK for a QoS 2 message: the broker downgraded it to QoS 1 (as RabbitMQ does).
       if (outbox.qos[slot] === 2) {
         this.counters.qosDowngrades++;
       }
-      this.complete(slot, PUBACK, packet.reasonCode);
+      this.complete(slot, mqtt.PUBACK, packet.reasonCode);
       return;
     }
     if (packet.reasonCode >= 0x80) {
       // 5.0: the broker refused the message; there is no release to send.
-      this.complete(slot, PUBREC, packet.reasonCode);
+      this.complete(slot, mqtt.PUBREC, packet.reasonCode);
       return;
     }
     outbox.setState(slot, AWAIT_COMPLETE);
-    this.sendControl(encodeAck(this.transmit, 0, this.version, PUBREL, id, 0, null));
+    this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, id, 0, null));
   }
 
   private complete(slot: number, type: number, reasonCode: number): void {
@@ -628,19 +616,19 @@ export class Engine {
 
   private handlePubrel(packet: Packet): void {
     const id = packet.packetId;
-    let reason = RC_PACKET_ID_NOT_FOUND;
+    let reason = mqtt.RC_PACKET_ID_NOT_FOUND;
     for (let i = 0; i < this.incomingQos2.length; i++) {
       if (this.incomingQos2[i] === id) {
         this.incomingQos2[i] = 0;
         reason = 0;
       }
     }
-    // An unknown id still gets its PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
-    this.sendControl(encodeAck(this.transmit, 0, this.version, PUBCOMP, id, this.version === MQTT_5 ? reason : 0, null));
+    // An unknown id still gets its mqtt.PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
+    this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBCOMP, id, this.version === mqtt.MQTT_5 ? reason : 0, null));
   }
 
   private handleSubscriptionAck(packet: Packet): void {
-    const subscribing = packet.type === SUBACK;
+    const subscribing = packet.type === mqtt.SUBACK;
     let slot = -1;
     for (let i = 0; i < this.subscriptions.length; i++) {
       if (this.subscriptionPacketIds[i] === packet.packetId &&
@@ -649,10 +637,10 @@ export class Engine {
       }
     }
     if (slot < 0) {
-      this.closeLink(ERR_UNKNOWN_PACKET_ID);
+      this.closeLink(errors.ERR_UNKNOWN_PACKET_ID);
       return;
     }
-    // One filter per request, so one code; 3.1.1's UNSUBACK has none.
+    // One filter per request, so one code; 3.1.1's mqtt.UNSUBACK has none.
     const buffer = packet.buffer;
     const code = packet.reasonCodesCount > 0 && buffer !== null ? byteAt(buffer, packet.reasonCodesOffset) : 0;
     if (subscribing) {
@@ -687,10 +675,10 @@ export class Engine {
     const id = this.subscriptionPacketIds[slot];
     if (this.subscriptionStates[slot] === SUB_UNSUBSCRIBING) {
       this.singleFilter[0] = this.subscriptions[slot].topicFilter;
-      this.sendControl(encodeUnsubscribe(this.transmit, 0, this.version, id, this.singleFilter, 1, null));
+      this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, this.singleFilter, 1, null));
     } else {
       this.single[0] = this.subscriptions[slot];
-      this.sendControl(encodeSubscribe(this.transmit, 0, this.version, id, this.single, 1, null));
+      this.sendControl(encode.encodeSubscribe(this.transmit, 0, this.version, id, this.single, 1, null));
     }
   }
 
@@ -723,7 +711,7 @@ export class Engine {
       return length;
     }
     if (length > this.brokerMaximumPacketSize) {
-      return ERR_MESSAGE_TOO_LARGE;
+      return errors.ERR_MESSAGE_TOO_LARGE;
     }
     this.counters.messagesSent++;
     this.write(buffer, length);
@@ -771,13 +759,13 @@ function numberOr(value: number, absent: number): number {
   return value < 0 ? absent : value;
 }
 
-/** The DISCONNECT reason a 5.0 client gives for closing with `code`, or 0 to send none. */
+/** The mqtt.DISCONNECT reason a 5.0 client gives for closing with `code`, or 0 to send none. */
 function disconnectReasonFor(code: number): number {
-  if (code === ERR_KEEPALIVE_TIMEOUT || code === ERR_LINK_LOST || code === ERR_SERVER_DISCONNECT) return 0;
-  if (code === ERR_PACKET_TOO_LARGE) return RC_PACKET_TOO_LARGE;
-  // The codec's codes (down to ERR_TOPIC_FILTER) all mean the packet was malformed.
-  if (code >= ERR_TOPIC_FILTER) return RC_MALFORMED_PACKET;
-  if (code === ERR_RECEIVE_MAXIMUM) return RC_RECEIVE_MAXIMUM_EXCEEDED;
-  if (code === ERR_TOPIC_ALIAS) return RC_TOPIC_ALIAS_INVALID;
-  return RC_PROTOCOL_ERROR;
+  if (code === errors.ERR_KEEPALIVE_TIMEOUT || code === errors.ERR_LINK_LOST || code === errors.ERR_SERVER_DISCONNECT) return 0;
+  if (code === errors.ERR_PACKET_TOO_LARGE) return mqtt.RC_PACKET_TOO_LARGE;
+  // The codec's codes (down to errors.ERR_TOPIC_FILTER) all mean the packet was malformed.
+  if (code >= errors.ERR_TOPIC_FILTER) return mqtt.RC_MALFORMED_PACKET;
+  if (code === errors.ERR_RECEIVE_MAXIMUM) return mqtt.RC_RECEIVE_MAXIMUM_EXCEEDED;
+  if (code === errors.ERR_TOPIC_ALIAS) return mqtt.RC_TOPIC_ALIAS_INVALID;
+  return mqtt.RC_PROTOCOL_ERROR;
 }

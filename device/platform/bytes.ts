@@ -21,18 +21,15 @@ export function bytesLength(buffer: Bytes): number {
   return buffer.length;
 }
 
-// Buffer.prototype.copy is a memcpy that makes no view objects for long runs; for short runs it does
-// allocate, and a plain loop is faster anyway. (subarray()+set() would allocate a view every call.)
-const nativeCopy = Buffer.prototype.copy;
-const SHORT_COPY = 64;
-
+// A whole source goes through set(), a memcpy that makes nothing. A part of one would need a subarray()
+// view (or Buffer.copy, which makes one inside) per call, so parts are copied by a loop instead.
 export function copyBytes(target: Bytes, targetOffset: number, source: Bytes, sourceOffset: number, length: number): void {
-  if (length < SHORT_COPY) {
-    for (let i = 0; i < length; i++) {
-      target[targetOffset + i] = source[sourceOffset + i];
-    }
-  } else {
-    nativeCopy.call(source, target, targetOffset, sourceOffset, sourceOffset + length);
+  if (sourceOffset === 0 && length === source.length) {
+    target.set(source, targetOffset);
+    return;
+  }
+  for (let i = 0; i < length; i++) {
+    target[targetOffset + i] = source[sourceOffset + i];
   }
 }
 
