@@ -31,7 +31,7 @@ export class TestDevice {
     options.backoffInitialMs = 50;
     options.backoffMaxMs = 500;
     configure(options);
-    this.client = new NodeClient({ host: broker.host, port: broker.port, tls: null }, options, {
+    this.client = new NodeClient({ host: broker.host, port: broker.port, tls: broker.tls ?? null }, options, {
       connected: (sessionPresent) => { this.connects++; this.sessionPresent = sessionPresent; this.wake(); },
       disconnected: (code) => { this.disconnects.push(errorName(code)); this.wake(); },
       message: (packet: Packet) => {

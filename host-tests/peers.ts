@@ -11,6 +11,8 @@ import { Aedes } from "aedes";
 export interface Broker {
   host: string;
   port: number;
+  /** TLS options for clients of a TLS listener. */
+  tls?: import("node:tls").ConnectionOptions;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,8 @@ async function waitForPort(port: number, deadlineMs: number): Promise<void> {
 }
 
 export interface Mosquitto extends Broker {
+  /** Stops the broker with SIGSTOP: it holds its sockets open but reads, answers and saves nothing. */
+  freeze(): void;
   /** Kills the broker with SIGKILL (no clean shutdown) and starts it again on the same port and store. */
   killAndRestart(): Promise<void>;
   readonly directory: string;
@@ -92,6 +96,9 @@ export async function startMosquitto(extra: string[] = []): Promise<Mosquitto> {
   fs.writeFileSync(config, [
     `listener ${port} 127.0.0.1`,
     "allow_anonymous true",
+    // Started as root (as in CI), mosquitto would switch to its own user, which cannot read the test's
+    // private temporary files; as any other user this line does nothing.
+    "user root",
     "persistence true",
     `persistence_location ${directory}/`,
     "autosave_interval 1",
@@ -113,6 +120,9 @@ export async function startMosquitto(extra: string[] = []): Promise<Mosquitto> {
     host: "127.0.0.1",
     port,
     directory,
+    freeze() {
+      child.kill("SIGSTOP");
+    },
     async killAndRestart() {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGKILL");
