@@ -38,8 +38,12 @@ function writePropertyBlock(buffer: Bytes, at: number, properties: Properties | 
   return at + encodeProperties(properties, packetType, buffer, at);
 }
 
+function isU16(value: number): boolean {
+  return value >= 0 && value <= 65535 && value === Math.floor(value);
+}
+
 function isPacketId(id: number): boolean {
-  return id >= 1 && id <= 65535 && id === Math.floor(id);
+  return id !== 0 && isU16(id);
 }
 
 function isQos(qos: number): boolean {
@@ -53,7 +57,7 @@ function isVersion(version: number): boolean {
 export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields): number {
   const version = fields.protocolVersion;
   const v5 = version === mqtt.MQTT_5;
-  if (!isVersion(version) || fields.keepAlive < 0 || fields.keepAlive > 65535) {
+  if (!isVersion(version) || !isU16(fields.keepAlive)) {
     return errors.ERR_BAD_ARGUMENT;
   }
   // [MQTT-3.1.3-7] (3.1.1): an empty client id needs a clean session.
@@ -182,7 +186,12 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
   if (topicSize === 2 && !(v5 && properties !== null && properties.topicAlias !== -1)) {
     return errors.ERR_TOPIC_EMPTY;
   }
-  const payloadLength = fields.payload === null ? 0 : fields.payloadLength;
+  const payload = fields.payload;
+  const payloadLength = payload === null ? 0 : fields.payloadLength;
+  if (payload !== null && (fields.payloadOffset < 0 || payloadLength < 0 ||
+    fields.payloadOffset + payloadLength > bytesLength(payload))) {
+    return errors.ERR_BAD_ARGUMENT;
+  }
   let length = topicSize + (qos > 0 ? 2 : 0) + payloadLength;
   let propertiesSize = 0;
   if (v5) {
@@ -209,8 +218,8 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
   if (v5) {
     pos = writePropertyBlock(buffer, pos, properties, mqtt.PUBLISH, propertiesSize);
   }
-  if (fields.payload !== null && payloadLength > 0) {
-    copyBytes(buffer, pos, fields.payload, fields.payloadOffset, payloadLength);
+  if (payload !== null && payloadLength > 0) {
+    copyBytes(buffer, pos, payload, fields.payloadOffset, payloadLength);
   }
   return total;
 }

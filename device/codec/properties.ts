@@ -101,7 +101,8 @@ function readValue(buffer: Bytes, pos: number, end: number, type: number, out: P
   }
   let error = 0;
   if (type === VARIABLE) {
-    error = wire.readVarint(buffer, pos, end, cursor);
+    // A bad Variable Byte Integer inside a property is a malformed property, whatever the reason.
+    error = wire.readVarint(buffer, pos, end, cursor) === 0 ? 0 : errors.ERR_MALFORMED;
   } else if (type === BINARY) {
     error = wire.readBinary(buffer, pos, end, cursor);
   } else {
@@ -178,6 +179,10 @@ export function readProperties(buffer: Bytes, at: number, end: number, packetTyp
     pos = scratch.next;
     if (checkValue(id, scratch.value) !== 0) {
       return errors.ERR_PROPERTY_VALUE;
+    }
+    // [MQTT-3.3.2-14] a Response Topic is a topic name: no wildcards.
+    if (id === mqtt.PROP_RESPONSE_TOPIC && wire.hasWildcard(buffer, scratch.value, scratch.length)) {
+      return errors.ERR_TOPIC_WILDCARD;
     }
     if (id === mqtt.PROP_USER_PROPERTY) {
       packet.userPropertyCount++;
@@ -319,7 +324,8 @@ function stringProperty(id: number, text: string | null, packetType: number, buf
   if ((ALLOWED[id] & (1 << packetType)) === 0) {
     return errors.ERR_PROPERTY_NOT_ALLOWED;
   }
-  const size = wire.stringFieldSize(text);
+  // [MQTT-3.3.2-14] a Response Topic is a topic name: no wildcards.
+  const size = id === mqtt.PROP_RESPONSE_TOPIC ? wire.topicNameFieldSize(text) : wire.stringFieldSize(text);
   if (size < 0) {
     return size;
   }

@@ -14,8 +14,10 @@ const UNSUBACK_V5 = [0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91];
 // mqtt.DISCONNECT codes differ by sender (table 3-10).
 const DISCONNECT_FROM_SERVER = [0x00, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x8f, 0x90, 0x93, 0x94,
   0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2];
-const DISCONNECT_FROM_CLIENT = [0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x98, 0x99];
-const AUTH_CODES = [0x00, 0x18, 0x19];
+const DISCONNECT_FROM_CLIENT = [0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99];
+// AUTH codes differ by sender too (table 3-11): success is the server's, re-authenticate the client's.
+const AUTH_FROM_SERVER = [0x00, 0x18];
+const AUTH_FROM_CLIENT = [0x18, 0x19];
 const NONE: number[] = [];
 
 function codesFor(type: number, version: number, fromServer: boolean): number[] {
@@ -25,7 +27,7 @@ function codesFor(type: number, version: number, fromServer: boolean): number[] 
   if (type === mqtt.SUBACK) return version === mqtt.MQTT_5 ? SUBACK_V5 : SUBACK_V4;
   if (type === mqtt.UNSUBACK) return UNSUBACK_V5;
   if (type === mqtt.DISCONNECT) return fromServer ? DISCONNECT_FROM_SERVER : DISCONNECT_FROM_CLIENT;
-  if (type === mqtt.AUTH) return AUTH_CODES;
+  if (type === mqtt.AUTH) return fromServer ? AUTH_FROM_SERVER : AUTH_FROM_CLIENT;
   return NONE;
 }
 

@@ -85,21 +85,38 @@ export function topicNameFieldSize(topic: string): number {
   return stringFieldSize(topic);
 }
 
-/** Sections 4.7.1: '#' only as a whole last level, '+' only as a whole level; never empty. */
+/**
+ * A topic filter (section 4.7.1): '#' only as a whole last level, '+' only as a whole level, never
+ * empty; a shared subscription "$share/{name}/{filter}" needs a name without '/', '+' or '#' and a
+ * filter after it ([MQTT-4.8.2-1], [MQTT-4.8.2-2]).
+ */
 export function topicFilterFieldSize(filter: string): number {
   const count = filter.length;
   if (count === 0) {
     return errors.ERR_TOPIC_FILTER;
   }
+  let levelStart = true;
   for (let i = 0; i < count; i++) {
     const c = filter.charCodeAt(i);
-    const levelStart = i === 0 || filter.charCodeAt(i - 1) === 0x2f;
     const levelEnd = i === count - 1 || filter.charCodeAt(i + 1) === 0x2f;
     if (c === 0x23 && (!levelStart || i !== count - 1)) {
       return errors.ERR_TOPIC_FILTER;
     }
     if (c === 0x2b && (!levelStart || !levelEnd)) {
       return errors.ERR_TOPIC_FILTER;
+    }
+    levelStart = c === 0x2f;
+  }
+  if (filter.indexOf("$share/") === 0) {
+    const nameEnd = filter.indexOf("/", 7);
+    if (nameEnd <= 7 || nameEnd === count - 1) {
+      return errors.ERR_TOPIC_FILTER;
+    }
+    for (let i = 7; i < nameEnd; i++) {
+      const c = filter.charCodeAt(i);
+      if (c === 0x23 || c === 0x2b) {
+        return errors.ERR_TOPIC_FILTER;
+      }
     }
   }
   return stringFieldSize(filter);

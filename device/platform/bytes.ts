@@ -90,7 +90,8 @@ export function writeUtf8(target: Bytes, offset: number, text: string): number {
   return at;
 }
 
-const decoder = new TextDecoder("utf-8");
+// ignoreBOM: a leading U+FEFF is part of an MQTT string ([MQTT-1.5.4-3]), not a byte-order mark to strip.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** A string made from UTF-8 bytes the codec has already validated. Allocates: the caller asked for a string. */
 export function readUtf8(source: Bytes, offset: number, length: number): string {
