@@ -52,24 +52,19 @@ export class TestDevice {
   }
 
   start(): void {
-    this.client.start();
+    this.client.connect();
   }
 
   stop(): void {
-    this.client.stop();
+    this.client.disconnect();
   }
 
   publish(topic: string, payload: string, qos: number, retain = false): number {
-    const bytes = new TextEncoder().encode(payload);
-    const result = this.engine.publish(topic, bytes, 0, bytes.length, qos, retain);
-    this.client.schedule();
-    return result;
+    return this.client.publish(topic, payload, qos, retain);
   }
 
   subscribe(filter: string, qos: number): number {
-    const result = this.engine.subscribe(filter, qos);
-    this.client.schedule();
-    return result;
+    return this.client.subscribe(filter, qos);
   }
 
   /** Resolves when `condition` holds, checking after every event; fails after `timeoutMs`. */

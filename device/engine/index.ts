@@ -2,4 +2,4 @@
 export { Engine, Counters, IDLE, WAITING, OPENING, CONNECTING, CONNECTED } from "./engine";
 export type { Link, EngineEvents } from "./engine";
 export { EngineOptions, REJECT_NEW, DROP_OLDEST } from "./options";
-export { topicMatches } from "./topic";
+export { topicMatches, TopicFilter, topicText, payloadText } from "./topic";

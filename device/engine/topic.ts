@@ -1,6 +1,8 @@
-// Topic matching (section 4.7) on bytes, without making a string.
+// Received messages, read without making strings: topic matching (section 4.7) on bytes, and the two
+// helpers that do make a string, for when the application wants one.
 
-import { Bytes, byteAt } from "../platform/bytes";
+import { Bytes, byteAt, newBytes, utf8Length, writeUtf8, readUtf8 } from "../platform/bytes";
+import { Packet } from "../codec/packets";
 
 const SLASH = 0x2f;
 const PLUS = 0x2b;
@@ -46,4 +48,33 @@ export function topicMatches(filter: Bytes, filterLength: number, topic: Bytes, 
     }
   }
   return at === topicEnd;
+}
+
+/** A topic filter kept as bytes, made once (at setup), then matched against messages allocation-free. */
+export class TopicFilter {
+  readonly bytes: Bytes;
+  readonly length: number;
+
+  constructor(filter: string) {
+    const length = utf8Length(filter);
+    this.length = length < 0 ? 0 : length;
+    this.bytes = newBytes(this.length);
+    writeUtf8(this.bytes, 0, filter);
+  }
+
+  /** True when the message's topic matches; a filter without wildcards is a plain equality test. */
+  matches(message: Packet): boolean {
+    const buffer = message.buffer;
+    return buffer !== null && topicMatches(this.bytes, this.length, buffer, message.topicOffset, message.topicLength);
+  }
+}
+
+/** The message's topic as a string (allocates). */
+export function topicText(message: Packet): string {
+  return message.buffer === null ? "" : readUtf8(message.buffer, message.topicOffset, message.topicLength);
+}
+
+/** The message's payload decoded as UTF-8 text (allocates). */
+export function payloadText(message: Packet): string {
+  return message.buffer === null ? "" : readUtf8(message.buffer, message.payloadOffset, message.payloadLength);
 }

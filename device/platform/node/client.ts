@@ -1,10 +1,11 @@
-// The Node driver: the engine over node:net or node:tls, woken by one timer at the engine's next deadline.
+// The Node driver: the engine over node:net or node:tls, woken by one timer at the engine's next deadline,
+// with the small API an application uses.
 
 import net from "node:net";
 import tls from "node:tls";
 import { performance } from "node:perf_hooks";
-import { Engine, EngineEvents, EngineOptions, Link } from "../../engine";
-import { Bytes } from "../bytes";
+import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
+import { Bytes, utf8Length, writeUtf8 } from "../bytes";
 
 export interface Endpoint {
   host: string;
@@ -27,17 +28,56 @@ export class NodeClient implements Link {
     this.engine = new Engine(options, this, events);
   }
 
-  start(): void {
+  // ---- the application's API ----
+
+  /** Connects, and stays connected (reconnecting with backoff) until disconnect(). */
+  connect(): void {
     this.engine.start(performance.now());
     this.schedule();
   }
 
-  stop(): void {
+  /** A clean DISCONNECT: the broker discards the will. */
+  disconnect(): void {
     this.engine.stop(performance.now());
     this.schedule();
   }
 
-  /** Calls into the engine from application code should be followed by this, so its deadline is kept. */
+  /**
+   * Publishes; returns the packet id (QoS 1, 2), 0 (QoS 0) or an error code (errorName(code) names it).
+   * A string payload is encoded to UTF-8 first, which allocates; pass bytes on a hot path.
+   */
+  publish(topic: string, payload: Bytes | string, qos: number, retain: boolean): number {
+    let bytes: Bytes;
+    if (typeof payload === "string") {
+      bytes = new Uint8Array(utf8Length(payload) < 0 ? 0 : utf8Length(payload));
+      writeUtf8(bytes, 0, payload);
+    } else {
+      bytes = payload;
+    }
+    const result = this.engine.publish(topic, bytes, 0, bytes.length, qos, retain);
+    this.schedule();
+    return result;
+  }
+
+  subscribe(topicFilter: string, qos: number): number {
+    const result = this.engine.subscribe(topicFilter, qos);
+    this.schedule();
+    return result;
+  }
+
+  unsubscribe(topicFilter: string): number {
+    const result = this.engine.unsubscribe(topicFilter);
+    this.schedule();
+    return result;
+  }
+
+  get counters(): Counters {
+    return this.engine.counters;
+  }
+
+  // ---- the engine's link and clock ----
+
+  /** Keeps the one timer at the engine's next deadline; called after every call into the engine. */
   schedule(): void {
     const deadline = this.engine.nextDeadline();
     if (deadline === this.timerAt) {
