@@ -292,7 +292,6 @@ export class Engine {
     if (this.state < CONNECTING) {
       return;
     }
-    this.lastReceived = now;
     const link = this.linkNumber;
     const end = offset + length;
     let at = offset;
@@ -304,6 +303,8 @@ export class Engine {
       }
       at += used;
       if (this.framer.ready) {
+        // Only a whole packet counts as input: a broker trickling bytes is not alive.
+        this.lastReceived = now;
         const framer = this.framer;
         const error = decodePacket(framer.packetBuffer, framer.packetStart, framer.packetLength, this.version, this.packet);
         if (error < 0) {
@@ -331,7 +332,7 @@ export class Engine {
     } else if (this.state === OPENING || this.state === CONNECTING) {
       this.closeLink(errors.ERR_CONNECT_TIMEOUT);
     } else if (this.state === CONNECTED) {
-      if (now - this.lastReceived >= this.keepAliveMs + this.keepAliveMs / 2) {
+      if (now >= this.deadAt()) {
         this.closeLink(errors.ERR_KEEPALIVE_TIMEOUT);
         return;
       }
@@ -361,7 +362,7 @@ export class Engine {
 
   /** Ends the current link with `code` and schedules the next attempt. */
   private closeLink(code: number): void {
-    if (this.version === mqtt.MQTT_5 && this.state === CONNECTED) {
+    if (this.version === mqtt.MQTT_5 && (this.state === CONNECTED || this.state === CONNECTING)) {
       // 5.0 lets the client say why ([MQTT-4.13.1-1]); any reason but success keeps the will.
       const reason = disconnectReasonFor(code);
       if (reason > 0) {
@@ -430,6 +431,11 @@ export class Engine {
     this.lastReasonCode = packet.reasonCode;
     if (packet.reasonCode !== 0) {
       this.closeLink(errors.ERR_CONNECTION_REFUSED);
+      return;
+    }
+    // [MQTT-3.2.2-1] (3.1.1), [MQTT-3.2.2-2] (5.0): a clean start never finds a session.
+    if (packet.sessionPresent && this.options.cleanStart) {
+      this.closeLink(errors.ERR_PROTOCOL);
       return;
     }
     const v5 = this.version === mqtt.MQTT_5;
@@ -735,13 +741,21 @@ export class Engine {
     }
   }
 
+  /** When the link counts as dead: 1.5x keep-alive without a packet, or a PINGRESP a keep-alive late. */
+  private deadAt(): number {
+    const keepAlive = this.keepAliveMs;
+    const silent = this.lastReceived + keepAlive + keepAlive / 2;
+    const late = this.pingSentAt >= 0 ? this.pingSentAt + keepAlive : silent;
+    return late < silent ? late : silent;
+  }
+
   private scheduleKeepAlive(): void {
     const keepAlive = this.keepAliveMs;
     if (keepAlive <= 0) {
       this.deadline = -1;
       return;
     }
-    const dead = this.lastReceived + keepAlive + keepAlive / 2;
+    const dead = this.deadAt();
     if (this.pingSentAt >= 0) {
       this.deadline = dead;
       return;
@@ -761,7 +775,8 @@ function numberOr(value: number, absent: number): number {
 
 /** The mqtt.DISCONNECT reason a 5.0 client gives for closing with `code`, or 0 to send none. */
 function disconnectReasonFor(code: number): number {
-  if (code === errors.ERR_KEEPALIVE_TIMEOUT || code === errors.ERR_LINK_LOST || code === errors.ERR_SERVER_DISCONNECT) return 0;
+  if (code === errors.ERR_KEEPALIVE_TIMEOUT || code === errors.ERR_LINK_LOST || code === errors.ERR_SERVER_DISCONNECT ||
+    code === errors.ERR_CONNECT_TIMEOUT || code === errors.ERR_CONNECTION_REFUSED) return 0;
   if (code === errors.ERR_PACKET_TOO_LARGE) return mqtt.RC_PACKET_TOO_LARGE;
   // The codec's codes (down to errors.ERR_TOPIC_FILTER) all mean the packet was malformed.
   if (code >= errors.ERR_TOPIC_FILTER) return mqtt.RC_MALFORMED_PACKET;
