@@ -36,9 +36,18 @@ type Loose = Record<string, unknown>;
 // Primitive arbitraries
 // ---------------------------------------------------------------------------------------------------------
 
-/** One code point as a JS string: mostly ASCII, plus 2-, 3- and 4-byte UTF-8; never U+0000 or a lone surrogate. */
+/**
+ * One code point as a JS string: mostly ASCII, plus 2-, 3- and 4-byte UTF-8 and the edges between them;
+ * never U+0000 or a lone surrogate. U+FEFF is among the edges: [MQTT-1.5.4-3] says a receiver keeps it
+ * wherever it appears.
+ */
 const codePoint: fc.Arbitrary<string> = fc.oneof(
   { weight: 8, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(0x01, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfeff, 0xfffd, 0xffff, 0x10000,
+      0x10ffff),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 0x01, max: 0x1f }) },
   { weight: 2, arbitrary: fc.integer({ min: 0x7f, max: 0x7ff }) },
   { weight: 1, arbitrary: fc.integer({ min: 0x800, max: 0xd7ff }) },
@@ -46,9 +55,15 @@ const codePoint: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 0x10000, max: 0x10ffff }) },
 ).map((cp) => String.fromCodePoint(cp));
 
-/** A UTF-8 string MQTT may carry (length counted in code points). */
+/**
+ * A UTF-8 string MQTT may carry, of minLength .. maxLength code points; one in ten is long instead
+ * (up to 200 code points, so its length prefix often needs its high byte).
+ */
 export function mqttString(maxLength = 16, minLength = 0): fc.Arbitrary<string> {
-  return fc.string({ unit: codePoint, minLength, maxLength });
+  return fc.oneof(
+    { weight: 9, arbitrary: fc.string({ unit: codePoint, minLength, maxLength }) },
+    { weight: 1, arbitrary: fc.string({ unit: codePoint, minLength, maxLength: 200, size: "max" }) },
+  );
 }
 
 const topicChar = codePoint.filter((c) => c !== "+" && c !== "#");
@@ -56,7 +71,10 @@ const levelChar = codePoint.filter((c) => c !== "+" && c !== "#" && c !== "/");
 const topicUnit = fc.oneof({ weight: 5, arbitrary: topicChar }, { weight: 1, arbitrary: fc.constant("/") });
 
 /** A topic name for PUBLISH: non-empty, no wildcards, levels (possibly empty) separated by '/'. */
-export const topicName: fc.Arbitrary<string> = fc.string({ unit: topicUnit, minLength: 1, maxLength: 24 });
+export const topicName: fc.Arbitrary<string> = fc.oneof(
+  { weight: 9, arbitrary: fc.string({ unit: topicUnit, minLength: 1, maxLength: 24 }) },
+  { weight: 1, arbitrary: fc.string({ unit: topicUnit, minLength: 1, maxLength: 200, size: "max" }) },
+);
 
 const filterLevel = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: levelChar, maxLength: 6 }) },
@@ -64,20 +82,29 @@ const filterLevel = fc.oneof(
 );
 
 /** A topic filter valid per section 4.7.1: '+' a whole level, '#' a whole last level, never empty. */
-export const topicFilter: fc.Arbitrary<string> = fc.oneof(
-  { weight: 1, arbitrary: fc.constantFrom("#", "+", "+/#", "/", "$SYS/#") },
+const plainFilter: fc.Arbitrary<string> = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom("#", "+", "+/#", "/", "$SYS/#", "$share") },
   {
     weight: 8,
     arbitrary: fc.tuple(fc.array(filterLevel, { minLength: 1, maxLength: 5 }), fc.boolean())
       .map(([levels, hash]) => (hash ? levels.concat(["#"]) : levels).join("/")),
   },
+// "$share/" starts a shared subscription, with rules of its own (below).
+).filter((f) => f.length > 0 && f.indexOf("$share/") !== 0);
+
+/**
+ * Any topic filter: plain, or a shared subscription "$share/{ShareName}/{filter}" whose ShareName is at
+ * least one character without '/', '+' or '#', followed by '/' and a non-empty filter
+ * ([MQTT-4.8.2-1], [MQTT-4.8.2-2]).
+ */
+export const topicFilter: fc.Arbitrary<string> = fc.oneof(
+  { weight: 9, arbitrary: plainFilter },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.string({ unit: levelChar, minLength: 1, maxLength: 5 }),
-      fc.array(filterLevel, { minLength: 1, maxLength: 3 }))
-      .map(([group, levels]) => "$share/" + group + "/" + levels.join("/")),
+    arbitrary: fc.tuple(fc.string({ unit: levelChar, minLength: 1, maxLength: 5 }), plainFilter)
+      .map(([name, filter]) => "$share/" + name + "/" + filter),
   },
-).filter((f) => f.length > 0);
+);
 
 /**
  * Random bytes as a Buffer (what mqtt-packet hands out). With `wide`, lengths spread over the whole range
@@ -120,7 +147,8 @@ export const PUBREL_PUBCOMP_CODES = [0x00, 0x92];
 export const SUBACK_CODES_V4 = [0x00, 0x01, 0x02, 0x80];
 export const SUBACK_CODES_V5 = [0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8f, 0x91, 0x97, 0x9e, 0xa1, 0xa2];
 export const UNSUBACK_CODES = [0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91];
-export const DISCONNECT_CODES_CLIENT = [0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x98, 0x99];
+export const DISCONNECT_CODES_CLIENT = [0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98,
+  0x99];
 export const DISCONNECT_CODES_SERVER = [0x00, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x8f, 0x90, 0x93,
   0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2];
 // AUTH: 0x18 Continue is sent by both; 0x19 Re-authenticate by the client only; 0x00 Success by the server only.
@@ -820,11 +848,13 @@ export function fromDecoded(packet: Packet, version: Version): MqttPacket {
 // Comparison
 // ---------------------------------------------------------------------------------------------------------
 
-function toByteArray(value: unknown): number[] {
+/** Bytes as hex: one cheap comparison for a 70 KB payload, and a readable diff for a short one. */
+function toHex(value: unknown): string {
   if (typeof value === "string") {
-    return Array.from(Buffer.from(value, "utf8"));
+    return Buffer.from(value, "utf8").toString("hex");
   }
-  return Array.from(value as Uint8Array);
+  const data = value as Uint8Array;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("hex");
 }
 
 function normalizeProperties(props: unknown): Props | undefined {
@@ -856,7 +886,7 @@ function normalizeProperties(props: unknown): Props | undefined {
       // mqtt-packet's byte properties are booleans; the wire has 0 or 1.
       out[name] = value === true || value === 1;
     } else if (def.kind === "binary") {
-      out[name] = toByteArray(value);
+      out[name] = toHex(value);
     } else {
       out[name] = value;
     }
@@ -870,7 +900,7 @@ function normalizeProperties(props: unknown): Props | undefined {
  * says which difference it folds:
  * - Only the fields of the packet's type are kept: the parser also sets `length`, `retain`/`qos`/`dup`
  *   from the fixed header of every type (a PUBREL parses as qos 1) and `topic: null`/`payload: null`.
- * - Buffers, Uint8Arrays (and string payloads) become plain byte arrays.
+ * - Buffers, Uint8Arrays (and string payloads) become hex strings.
  * - Properties: missing, undefined and an empty object are one thing (the parser leaves out an empty
  *   block; the generators write `{}` and no properties alike, except the acks, see oracle.test.ts).
  * - User properties: a key holds a string when it occurs once and an array when it repeats; always an
@@ -894,13 +924,13 @@ export function normalize(packet: MqttPacket | Loose, version: Version): Loose {
     case "connect": {
       const willIn = p.will as Loose | undefined;
       const will = willIn === undefined ? undefined : defined({
-        topic: willIn.topic, payload: toByteArray(willIn.payload ?? Buffer.alloc(0)),
+        topic: willIn.topic, payload: toHex(willIn.payload ?? Buffer.alloc(0)),
         qos: willIn.qos ?? 0, retain: !!willIn.retain, properties: v5 ? normalizeProperties(willIn.properties) : undefined,
       });
       return defined({
         cmd, protocolId: p.protocolId ?? "MQTT", protocolVersion: p.protocolVersion ?? 4, clientId: p.clientId,
         clean: p.clean ?? true, keepalive: p.keepalive ?? 0, username: p.username ?? undefined,
-        password: p.password === undefined || p.password === null ? undefined : toByteArray(p.password),
+        password: p.password === undefined || p.password === null ? undefined : toHex(p.password),
         will, properties,
       });
     }
@@ -912,7 +942,7 @@ export function normalize(packet: MqttPacket | Loose, version: Version): Loose {
       const q = (p.qos as number | undefined) ?? 0;
       return defined({
         cmd, topic: p.topic, qos: q, dup: !!p.dup, retain: !!p.retain,
-        messageId: q > 0 ? p.messageId : undefined, payload: toByteArray(p.payload ?? Buffer.alloc(0)), properties,
+        messageId: q > 0 ? p.messageId : undefined, payload: toHex(p.payload ?? Buffer.alloc(0)), properties,
       });
     }
     case "puback":
