@@ -1,5 +1,6 @@
-// The Node driver: the engine over node:net or node:tls, woken by one timer at the engine's next deadline,
-// with the small API an application uses.
+// The Node driver: the engine over node:net or node:tls, woken at the engine's next deadline by a Clock
+// (its own timer by default; the simulator's one shared timer for a fleet), with the small API an
+// application uses.
 
 import net from "node:net";
 import tls from "node:tls";
@@ -16,15 +17,47 @@ export interface Endpoint {
   localAddress?: string;
 }
 
+/** Wakes clients at their deadlines. */
+export interface Clock {
+  now(): number;
+  /** Call client.wake() at `deadline` (on this clock), replacing any earlier request; -1 cancels. */
+  wakeAt(client: NodeClient, deadline: number): void;
+}
+
+/** The default clock: performance.now() and one setTimeout per client (kept in client.timer). */
+class TimerClock implements Clock {
+  now(): number {
+    return performance.now();
+  }
+
+  wakeAt(client: NodeClient, deadline: number): void {
+    if (client.timer !== null) {
+      clearTimeout(client.timer);
+      client.timer = null;
+    }
+    if (deadline >= 0) {
+      client.timer = setTimeout(() => {
+        client.timer = null;
+        client.wake();
+      }, Math.max(0, deadline - performance.now()));
+    }
+  }
+}
+
+const timers = new TimerClock();
+
 export class NodeClient implements Link {
   readonly engine: Engine;
   private readonly endpoint: Endpoint;
+  private readonly clock: Clock;
   private socket: net.Socket | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = -1;
+  private wakeRequested = -1;
+  /** The default clock's timer for this client. */
+  timer: NodeJS.Timeout | null = null;
 
-  constructor(endpoint: Endpoint, options: EngineOptions, events: EngineEvents) {
+  constructor(endpoint: Endpoint, options: EngineOptions, events: EngineEvents, clock?: Clock) {
     this.endpoint = endpoint;
+    this.clock = clock !== undefined ? clock : timers;
     this.engine = new Engine(options, this, events);
   }
 
@@ -32,13 +65,13 @@ export class NodeClient implements Link {
 
   /** Connects, and stays connected (reconnecting with backoff) until disconnect(). */
   connect(): void {
-    this.engine.start(performance.now());
+    this.engine.start(this.clock.now());
     this.schedule();
   }
 
   /** A clean DISCONNECT: the broker discards the will. */
   disconnect(): void {
-    this.engine.stop(performance.now());
+    this.engine.stop(this.clock.now());
     this.schedule();
   }
 
@@ -77,25 +110,20 @@ export class NodeClient implements Link {
 
   // ---- the engine's link and clock ----
 
-  /** Keeps the one timer at the engine's next deadline; called after every call into the engine. */
+  /** Asks the clock to wake the engine at its next deadline; called after every call into the engine. */
   schedule(): void {
     const deadline = this.engine.nextDeadline();
-    if (deadline === this.timerAt) {
-      return;
+    if (deadline !== this.wakeRequested) {
+      this.wakeRequested = deadline;
+      this.clock.wakeAt(this, deadline);
     }
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    this.timerAt = deadline;
-    if (deadline >= 0) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.timerAt = -1;
-        this.engine.poll(performance.now());
-        this.schedule();
-      }, Math.max(0, deadline - performance.now()));
-    }
+  }
+
+  /** The clock's call at the deadline. */
+  wake(): void {
+    this.wakeRequested = -1;
+    this.engine.poll(this.clock.now());
+    this.schedule();
   }
 
   open(): void {
@@ -109,13 +137,13 @@ export class NodeClient implements Link {
     this.socket = socket;
     socket.once(endpoint.tls !== null ? "secureConnect" : "connect", () => {
       if (this.socket === socket) {
-        this.engine.linkOpened(performance.now());
+        this.engine.linkOpened(this.clock.now());
         this.schedule();
       }
     });
     socket.on("data", (chunk: Buffer) => {
       if (this.socket === socket) {
-        this.engine.received(chunk, 0, chunk.length, performance.now());
+        this.engine.received(chunk, 0, chunk.length, this.clock.now());
         this.schedule();
       }
     });
@@ -125,7 +153,7 @@ export class NodeClient implements Link {
     socket.on("close", () => {
       if (this.socket === socket) {
         this.socket = null;
-        this.engine.linkClosed(performance.now());
+        this.engine.linkClosed(this.clock.now());
         this.schedule();
       }
     });
