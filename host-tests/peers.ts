@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn, spawnSync, ChildProcess } from "node:child_process";
-import { Aedes } from "aedes";
+import { startEmbeddedBroker } from "../simulator/broker";
 
 export interface Broker {
   host: string;
@@ -16,22 +16,8 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export async function startAedes(): Promise<Broker> {
-  const broker = await Aedes.createBroker();
-  const server = net.createServer(broker.handle);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    host: "127.0.0.1",
-    port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => broker.close(() => resolve()));
-      // Aedes keeps client sockets open; the server closes only once they are gone.
-      for (const client of Object.values((broker as unknown as { clients: Record<string, { close(): void }> }).clients)) {
-        client.close();
-      }
-    }),
-  };
+export function startAedes(): Promise<Broker> {
+  return startEmbeddedBroker();
 }
 
 /** Where a peer program is, or null. */

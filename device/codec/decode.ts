@@ -42,7 +42,7 @@ export function decodePacket(buffer: Bytes, start: number, length: number, versi
   if (type === mqtt.PUBLISH) {
     return decodePublish(buffer, at, end, flags, v5, packet);
   }
-  // [MQTT-2.2.2-2] every other packet has fixed flags: 0010 for mqtt.PUBREL, 0000 for the rest we receive.
+  // [MQTT-2.2.2-2] every other packet has fixed flags: 0010 for PUBREL, 0000 for the rest we receive.
   if (flags !== (type === mqtt.PUBREL ? 0x02 : 0)) {
     return isReceivable(type, v5) ? errors.ERR_RESERVED_FLAGS : errors.ERR_UNEXPECTED_PACKET;
   }
@@ -61,7 +61,7 @@ export function decodePacket(buffer: Bytes, start: number, length: number, versi
   if (v5 && (type === mqtt.DISCONNECT || type === mqtt.AUTH)) {
     return decodeReasonPacket(buffer, at, end, type, version, packet);
   }
-  // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, the reserved 0, and (3.1.1) mqtt.DISCONNECT and mqtt.AUTH.
+  // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, the reserved 0, and (3.1.1) DISCONNECT and AUTH.
   return errors.ERR_UNEXPECTED_PACKET;
 }
 
@@ -184,7 +184,7 @@ function decodeSubscribeAck(buffer: Bytes, at: number, end: number, type: number
   packet.reasonCodesOffset = pos;
   packet.reasonCodesCount = end - pos;
   if (type === mqtt.UNSUBACK && version !== mqtt.MQTT_5) {
-    // 3.1.1's mqtt.UNSUBACK is the packet id alone.
+    // 3.1.1's UNSUBACK is the packet id alone.
     return endCheck(pos, end);
   }
   // One code per filter of the request, and a request has at least one ([MQTT-3.9.3-1], [MQTT-3.11.3-1]).

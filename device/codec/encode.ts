@@ -164,7 +164,16 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
   return total;
 }
 
-export function encodePublish(buffer: Bytes, at: number, version: number, fields: PublishFields): number {
+/**
+ * The size a PUBLISH of `fields` would have, after every check encodePublish makes, or an error code:
+ * so a caller can find room for it before encoding.
+ */
+export function publishSize(version: number, fields: PublishFields): number {
+  const length = publishRemainingLength(version, fields);
+  return length < 0 ? length : 1 + varintSize(length) + length;
+}
+
+function publishRemainingLength(version: number, fields: PublishFields): number {
   const qos = fields.qos;
   if (!isQos(qos)) {
     return errors.ERR_BAD_QOS;
@@ -193,18 +202,31 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
     return errors.ERR_BAD_ARGUMENT;
   }
   let length = topicSize + (qos > 0 ? 2 : 0) + payloadLength;
-  let propertiesSize = 0;
   if (v5) {
     // [MQTT-3.3.4-6] a subscription identifier is the server's to send, never the client's.
     if (properties !== null && properties.subscriptionIdentifier !== -1) {
       return errors.ERR_PROPERTY_NOT_ALLOWED;
     }
-    propertiesSize = encodeProperties(properties, mqtt.PUBLISH, null, 0);
+    const propertiesSize = encodeProperties(properties, mqtt.PUBLISH, null, 0);
     if (propertiesSize < 0) {
       return propertiesSize;
     }
     length += blockSize(propertiesSize);
   }
+  return length;
+}
+
+export function encodePublish(buffer: Bytes, at: number, version: number, fields: PublishFields): number {
+  const length = publishRemainingLength(version, fields);
+  if (length < 0) {
+    return length;
+  }
+  const qos = fields.qos;
+  const v5 = version === mqtt.MQTT_5;
+  const properties = fields.properties;
+  const propertiesSize = v5 ? encodeProperties(properties, mqtt.PUBLISH, null, 0) : 0;
+  const payload = fields.payload;
+  const payloadLength = payload === null ? 0 : fields.payloadLength;
   const total = packetSize(buffer, at, length);
   if (total < 0) {
     return total;
@@ -224,7 +246,7 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
   return total;
 }
 
-/** mqtt.PUBACK, PUBREC, mqtt.PUBREL or mqtt.PUBCOMP (`type`); the reason code and properties are 5.0 only. */
+/** PUBACK, PUBREC, PUBREL or PUBCOMP (`type`); the reason code and properties are 5.0 only. */
 export function encodeAck(buffer: Bytes, at: number, version: number, type: number, packetId: number,
   reasonCode: number, properties: Properties | null): number {
   if (type < mqtt.PUBACK || type > mqtt.PUBCOMP || !isVersion(version)) {
@@ -255,7 +277,7 @@ export function encodeAck(buffer: Bytes, at: number, version: number, type: numb
   if (total < 0) {
     return total;
   }
-  // [MQTT-3.6.1-1] mqtt.PUBREL's fixed-header flags are 0010.
+  // [MQTT-3.6.1-1] PUBREL's fixed-header flags are 0010.
   let pos = writeHeader(buffer, at, (type << 4) | (type === mqtt.PUBREL ? 0x02 : 0), length);
   pos = writeU16(buffer, pos, packetId);
   if (length > 2) {
@@ -267,7 +289,7 @@ export function encodeAck(buffer: Bytes, at: number, version: number, type: numb
   return total;
 }
 
-/** mqtt.SUBSCRIBE for the first `count` entries of `subscriptions`. */
+/** SUBSCRIBE for the first `count` entries of `subscriptions`. */
 export function encodeSubscribe(buffer: Bytes, at: number, version: number, packetId: number,
   subscriptions: Subscription[], count: number, properties: Properties | null): number {
   if (!isPacketId(packetId)) {
@@ -306,7 +328,7 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
   if (total < 0) {
     return total;
   }
-  // [MQTT-3.8.1-1] mqtt.SUBSCRIBE's fixed-header flags are 0010.
+  // [MQTT-3.8.1-1] SUBSCRIBE's fixed-header flags are 0010.
   let pos = writeHeader(buffer, at, (mqtt.SUBSCRIBE << 4) | 0x02, length);
   pos = writeU16(buffer, pos, packetId);
   if (v5) {
@@ -326,7 +348,7 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
   return total;
 }
 
-/** mqtt.UNSUBSCRIBE for the first `count` entries of `topicFilters`. */
+/** UNSUBSCRIBE for the first `count` entries of `topicFilters`. */
 export function encodeUnsubscribe(buffer: Bytes, at: number, version: number, packetId: number,
   topicFilters: string[], count: number, properties: Properties | null): number {
   if (!isPacketId(packetId)) {
@@ -356,7 +378,7 @@ export function encodeUnsubscribe(buffer: Bytes, at: number, version: number, pa
   if (total < 0) {
     return total;
   }
-  // [MQTT-3.10.1-1] mqtt.UNSUBSCRIBE's fixed-header flags are 0010.
+  // [MQTT-3.10.1-1] UNSUBSCRIBE's fixed-header flags are 0010.
   let pos = writeHeader(buffer, at, (mqtt.UNSUBSCRIBE << 4) | 0x02, length);
   pos = writeU16(buffer, pos, packetId);
   if (v5) {
@@ -377,7 +399,7 @@ export function encodePingreq(buffer: Bytes, at: number): number {
   return total;
 }
 
-/** mqtt.DISCONNECT (`version` 3.1.1 or 5.0) or mqtt.AUTH (5.0 only): a reason code, then properties, both optional. */
+/** DISCONNECT (`version` 3.1.1 or 5.0) or AUTH (5.0 only): a reason code, then properties, both optional. */
 function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: number, reasonCode: number,
   properties: Properties | null): number {
   if (!isVersion(version)) {
@@ -417,7 +439,7 @@ export function encodeDisconnect(buffer: Bytes, at: number, version: number, rea
   return encodeReasonPacket(buffer, at, mqtt.DISCONNECT, version, reasonCode, properties);
 }
 
-/** mqtt.AUTH (5.0): `reasonCode` 0x18 continues an exchange, 0x19 starts re-authentication. */
+/** AUTH (5.0): `reasonCode` 0x18 continues an exchange, 0x19 starts re-authentication. */
 export function encodeAuth(buffer: Bytes, at: number, reasonCode: number, properties: Properties | null): number {
   return encodeReasonPacket(buffer, at, mqtt.AUTH, mqtt.MQTT_5, reasonCode, properties);
 }

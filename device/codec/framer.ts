@@ -30,7 +30,7 @@ export class Framer {
 
   /**
    * Consumes bytes of chunk[offset .. offset+length) up to the end of the next packet. Returns how many
-   * it consumed, or an error code (ERR_REMAINING_LENGTH, errors.ERR_PACKET_TOO_LARGE) after which the stream
+   * it consumed, or an error code (ERR_REMAINING_LENGTH, ERR_PACKET_TOO_LARGE) after which the stream
    * cannot be resynchronised and the link must close. When `ready` is set, handle the packet, then call
    * next() before feeding again.
    */

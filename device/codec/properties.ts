@@ -16,7 +16,7 @@ const UTF8 = 5;
 const BINARY = 6;
 const PAIR = 7;
 
-/** The will's properties sit inside mqtt.CONNECT; they get the bit of the reserved packet type 0. */
+/** The will's properties sit inside CONNECT; they get the bit of the reserved packet type 0. */
 export const WILL_PROPERTIES = 0;
 
 const WILL = 1 << WILL_PROPERTIES;
@@ -63,7 +63,7 @@ define(mqtt.PROP_WILDCARD_SUB_AVAILABLE, BYTE, 1 << mqtt.CONNACK);
 define(mqtt.PROP_SUB_ID_AVAILABLE, BYTE, 1 << mqtt.CONNACK);
 define(mqtt.PROP_SHARED_SUB_AVAILABLE, BYTE, 1 << mqtt.CONNACK);
 
-/** The value checks of section 3: 0 is OK, otherwise errors.ERR_PROPERTY_VALUE. */
+/** The value checks of section 3: 0 is OK, otherwise ERR_PROPERTY_VALUE. */
 function checkValue(id: number, value: number): number {
   // Every one-byte property is a boolean, but for Maximum QoS, which may only say 0 or 1 too.
   if (TYPES[id] === BYTE) {

@@ -27,11 +27,11 @@ export interface Link {
 /** What the engine tells the application. */
 export interface EngineEvents {
   connected(sessionPresent: boolean): void;
-  /** errors.OK after disconnect(), otherwise the error code that ended the link; the engine reconnects on its own. */
+  /** OK after disconnect(), otherwise the error code that ended the link; the engine reconnects on its own. */
   disconnected(code: number): void;
   /** A received message; its topic and payload are views into packet.buffer, valid during the call only. */
   message(packet: Packet): void;
-  /** A publish completed (mqtt.PUBACK or mqtt.PUBCOMP), or a (un)subscribe was acknowledged (mqtt.SUBACK/mqtt.UNSUBACK). */
+  /** A publish completed (PUBACK or PUBCOMP), or a (un)subscribe was acknowledged (SUBACK/UNSUBACK). */
   acknowledged(type: number, packetId: number, reasonCode: number): void;
 }
 
@@ -64,7 +64,7 @@ export class Engine {
   readonly options: EngineOptions;
   readonly counters = new Counters();
   state = IDLE;
-  /** The last reason code the broker gave: a refused mqtt.CONNACK or a server mqtt.DISCONNECT. */
+  /** The last reason code the broker gave: a refused CONNACK or a server DISCONNECT. */
   lastReasonCode = 0;
   private readonly link: Link;
   private readonly events: EngineEvents;
@@ -80,6 +80,8 @@ export class Engine {
   private readonly subscriptions: Subscription[] = [];
   private readonly subscriptionStates: number[] = [];
   private readonly subscriptionPacketIds: number[] = [];
+  /** The id of a SUBSCRIBE still awaiting its SUBACK after the subscription was undone, else 0. */
+  private readonly subscriptionOutstandingIds: number[] = [];
   private readonly incomingQos2: number[] = [];
 
   private now = 0;
@@ -92,7 +94,7 @@ export class Engine {
   private pingSentAt = -1;
   private keepAliveMs = 0;
   private nextPacketId = 1;
-  // Limits the broker announced in mqtt.CONNACK (5.0); 3.1.1 brokers get the protocol's own limits.
+  // Limits the broker announced in CONNACK (5.0); 3.1.1 brokers get the protocol's own limits.
   private brokerReceiveMaximum = 65535;
   private brokerMaximumPacketSize = mqtt.MAX_REMAINING_LENGTH;
   private brokerMaximumQos = 2;
@@ -112,6 +114,7 @@ export class Engine {
       this.subscriptions.push(new Subscription("", 0));
       this.subscriptionStates.push(SUB_FREE);
       this.subscriptionPacketIds.push(0);
+      this.subscriptionOutstandingIds.push(0);
     }
     for (let i = 0; i < options.incomingQos2Slots; i++) {
       this.incomingQos2.push(0);
@@ -148,7 +151,7 @@ export class Engine {
     }
   }
 
-  /** A clean mqtt.DISCONNECT (the broker discards the will), then idle. Stored messages stay for a later start(). */
+  /** A clean DISCONNECT (the broker discards the will), then idle. Stored messages stay for a later start(). */
   stop(now: number): void {
     this.now = now;
     if (this.state === CONNECTED) {
@@ -167,7 +170,9 @@ export class Engine {
    * Publishes payload[offset .. offset+length) to `topic`. Returns the packet id (QoS 1 and 2), 0 (QoS 0),
    * or an error code. A message that cannot go out now waits in the store, in order.
    */
-  publish(topic: string, payload: Bytes, offset: number, length: number, qos: number, retain: boolean): number {
+  publish(topic: string, payload: Bytes, offset: number, length: number, qos: number, retain: boolean,
+    now: number): number {
+    this.now = now;
     if (this.state === IDLE) {
       return errors.ERR_STOPPED;
     }
@@ -187,6 +192,15 @@ export class Engine {
     if (direct) {
       return this.sendPublish(this.transmit, encode.encodePublish(this.transmit, 0, this.version, fields));
     }
+    // Measure first, so a message that cannot be stored costs nothing already stored.
+    fields.packetId = qos > 0 ? 1 : 0;
+    const size = encode.publishSize(this.version, fields);
+    if (size < 0) {
+      return size;
+    }
+    if (size > this.options.messageSlotSize || size > this.brokerMaximumPacketSize) {
+      return errors.ERR_MESSAGE_TOO_LARGE;
+    }
     let slot = this.outbox.freeSlot();
     if (slot < 0 && this.options.queuePolicy === DROP_OLDEST) {
       slot = this.outbox.earliest(QUEUED, -1);
@@ -201,12 +215,6 @@ export class Engine {
     }
     fields.packetId = qos > 0 ? this.allocatePacketId() : 0;
     const encoded = encode.encodePublish(this.outbox.buffers[slot], 0, this.version, fields);
-    if (encoded < 0) {
-      return encoded === errors.ERR_BUFFER_TOO_SMALL ? errors.ERR_MESSAGE_TOO_LARGE : encoded;
-    }
-    if (encoded > this.brokerMaximumPacketSize) {
-      return errors.ERR_MESSAGE_TOO_LARGE;
-    }
     this.outbox.enqueue(slot, encoded, fields.packetId, qos);
     if (this.outbox.used > this.counters.queueHighWater) {
       this.counters.queueHighWater = this.outbox.used;
@@ -216,7 +224,8 @@ export class Engine {
   }
 
   /** Subscribes to one filter; kept and re-sent when the broker has lost the session. Returns the packet id or an error. */
-  subscribe(topicFilter: string, qos: number): number {
+  subscribe(topicFilter: string, qos: number, now: number): number {
+    this.now = now;
     if (this.state === IDLE) {
       return errors.ERR_STOPPED;
     }
@@ -242,7 +251,8 @@ export class Engine {
   }
 
   /** Unsubscribes from a filter given to subscribe(). Returns the packet id or an error. */
-  unsubscribe(topicFilter: string): number {
+  unsubscribe(topicFilter: string, now: number): number {
+    this.now = now;
     if (this.state === IDLE) {
       return errors.ERR_STOPPED;
     }
@@ -252,6 +262,10 @@ export class Engine {
     }
     if (slot < 0) {
       return errors.ERR_NO_SUBSCRIPTION_SLOT;
+    }
+    if (this.subscriptionStates[slot] === SUB_PENDING && this.state === CONNECTED) {
+      // Its SUBSCRIBE is on the wire: the SUBACK will still come, under the old id.
+      this.subscriptionOutstandingIds[slot] = this.subscriptionPacketIds[slot];
     }
     this.subscriptionStates[slot] = SUB_UNSUBSCRIBING;
     this.subscriptionPacketIds[slot] = this.allocatePacketId();
@@ -337,7 +351,8 @@ export class Engine {
         return;
       }
       // Ping when we have been quiet (the broker's rule) or the broker has (so a dead link shows).
-      if (this.pingSentAt < 0) {
+      const quietSince = this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived;
+      if (this.pingSentAt < 0 && now >= quietSince + this.keepAliveMs) {
         this.pingSentAt = now;
         this.sendControl(encode.encodePingreq(this.transmit, 0));
       }
@@ -422,7 +437,7 @@ export class Engine {
       this.lastReasonCode = packet.reasonCode;
       this.closeLink(errors.ERR_SERVER_DISCONNECT);
     } else {
-      // A second mqtt.CONNACK, or AUTH without an authentication method.
+      // A second CONNACK, or AUTH without an authentication method.
       this.closeLink(errors.ERR_PROTOCOL);
     }
   }
@@ -472,11 +487,16 @@ export class Engine {
     for (let i = 0; i < this.incomingQos2.length; i++) {
       this.incomingQos2[i] = 0;
     }
+    for (let i = 0; i < this.subscriptionOutstandingIds.length; i++) {
+      this.subscriptionOutstandingIds[i] = 0;
+    }
     const outbox = this.outbox;
     for (let slot = 0; slot < outbox.capacity; slot++) {
       if (outbox.states[slot] === AWAIT_COMPLETE) {
-        // The broker had the message (mqtt.PUBREC); only the release was outstanding.
+        // The broker had the message (PUBREC); only the release was outstanding, and the broker has
+        // forgotten it: tell the application, as a 5.0 broker would, "packet id not found".
         outbox.setState(slot, FREE);
+        this.events.acknowledged(mqtt.PUBCOMP, outbox.packetIds[slot], mqtt.RC_PACKET_ID_NOT_FOUND);
       } else if (outbox.states[slot] === AWAIT_ACK) {
         // Sent but never acknowledged: it goes again as a new message, in its original place.
         outbox.setDup(slot, false);
@@ -490,7 +510,7 @@ export class Engine {
     if (!sessionPresent || !this.options.resendOnReconnect) {
       return;
     }
-    // [MQTT-4.4.0-1] resend unacknowledged mqtt.PUBLISH (DUP set) and mqtt.PUBREL, in their original order.
+    // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (DUP set) and PUBREL, in their original order.
     for (let slot = outbox.earliest(AWAIT_ACK, this.linkNumber); slot >= 0; slot = outbox.earliest(AWAIT_ACK, this.linkNumber)) {
       outbox.sentOnLink[slot] = this.linkNumber;
       this.counters.retransmits++;
@@ -545,7 +565,7 @@ export class Engine {
       let free = -1;
       for (let i = 0; i < this.incomingQos2.length; i++) {
         if (this.incomingQos2[i] === id) {
-          // Already delivered, mqtt.PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
+          // Already delivered, PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
           this.counters.duplicatesSuppressed++;
           this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREC, id, 0, null));
           return;
@@ -585,7 +605,7 @@ export class Engine {
     }
     let slot = outbox.find(AWAIT_ACK, id);
     if (slot < 0 && packet.type === mqtt.PUBREC) {
-      // A mqtt.PUBREC repeated after our mqtt.PUBREL: send the mqtt.PUBREL again.
+      // A PUBREC repeated after our PUBREL: send the PUBREL again.
       slot = outbox.find(AWAIT_COMPLETE, id);
       if (slot >= 0) {
         this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, id, 0, null));
@@ -597,7 +617,7 @@ export class Engine {
       return;
     }
     if (packet.type === mqtt.PUBACK) {
-      // A mqtt.PUBACK for a QoS 2 message: the broker downgraded it to QoS 1 (as RabbitMQ does).
+      // A PUBACK for a QoS 2 message: the broker downgraded it to QoS 1 (as RabbitMQ does).
       if (outbox.qos[slot] === 2) {
         this.counters.qosDowngrades++;
       }
@@ -629,7 +649,7 @@ export class Engine {
         reason = 0;
       }
     }
-    // An unknown id still gets its mqtt.PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
+    // An unknown id still gets its PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
     this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBCOMP, id, this.version === mqtt.MQTT_5 ? reason : 0, null));
   }
 
@@ -637,6 +657,12 @@ export class Engine {
     const subscribing = packet.type === mqtt.SUBACK;
     let slot = -1;
     for (let i = 0; i < this.subscriptions.length; i++) {
+      if (subscribing && this.subscriptionOutstandingIds[i] === packet.packetId) {
+        // The SUBACK of a subscription already being undone: acknowledge it, nothing more.
+        this.subscriptionOutstandingIds[i] = 0;
+        this.events.acknowledged(packet.type, packet.packetId, 0);
+        return;
+      }
       if (this.subscriptionPacketIds[i] === packet.packetId &&
         this.subscriptionStates[i] === (subscribing ? SUB_PENDING : SUB_UNSUBSCRIBING)) {
         slot = i;
@@ -646,7 +672,7 @@ export class Engine {
       this.closeLink(errors.ERR_UNKNOWN_PACKET_ID);
       return;
     }
-    // One filter per request, so one code; 3.1.1's mqtt.UNSUBACK has none.
+    // One filter per request, so one code; 3.1.1's UNSUBACK has none.
     const buffer = packet.buffer;
     const code = packet.reasonCodesCount > 0 && buffer !== null ? byteAt(buffer, packet.reasonCodesOffset) : 0;
     if (subscribing) {
@@ -704,7 +730,8 @@ export class Engine {
       this.nextPacketId = id === 65535 ? 1 : id + 1;
       let taken = this.outbox.usesPacketId(id);
       for (let i = 0; i < this.subscriptions.length && !taken; i++) {
-        taken = this.subscriptionStates[i] !== SUB_FREE && this.subscriptionPacketIds[i] === id;
+        taken = (this.subscriptionStates[i] !== SUB_FREE && this.subscriptionPacketIds[i] === id) ||
+          this.subscriptionOutstandingIds[i] === id;
       }
       if (!taken) {
         return id;
@@ -773,12 +800,12 @@ function numberOr(value: number, absent: number): number {
   return value < 0 ? absent : value;
 }
 
-/** The mqtt.DISCONNECT reason a 5.0 client gives for closing with `code`, or 0 to send none. */
+/** The DISCONNECT reason a 5.0 client gives for closing with `code`, or 0 to send none. */
 function disconnectReasonFor(code: number): number {
   if (code === errors.ERR_KEEPALIVE_TIMEOUT || code === errors.ERR_LINK_LOST || code === errors.ERR_SERVER_DISCONNECT ||
     code === errors.ERR_CONNECT_TIMEOUT || code === errors.ERR_CONNECTION_REFUSED) return 0;
   if (code === errors.ERR_PACKET_TOO_LARGE) return mqtt.RC_PACKET_TOO_LARGE;
-  // The codec's codes (down to errors.ERR_TOPIC_FILTER) all mean the packet was malformed.
+  // The codec's codes (down to ERR_TOPIC_FILTER) all mean the packet was malformed.
   if (code >= errors.ERR_TOPIC_FILTER) return mqtt.RC_MALFORMED_PACKET;
   if (code === errors.ERR_RECEIVE_MAXIMUM) return mqtt.RC_RECEIVE_MAXIMUM_EXCEEDED;
   if (code === errors.ERR_TOPIC_ALIAS) return mqtt.RC_TOPIC_ALIAS_INVALID;

@@ -7,6 +7,12 @@ export class Random {
   constructor(seed: number) {
     const start = Math.floor(seed) % 2147483646;
     this.state = start <= 0 ? start + 2147483646 : start;
+    // The first draw of seed s is 16807 s / (2^31 - 1): consecutive seeds (a fleet's devices) would
+    // all start low and reconnect together. Four steps in, seed s stands at c * s mod (2^31 - 1) for a
+    // large c, which spreads consecutive seeds evenly over the range.
+    for (let i = 0; i < 4; i++) {
+      this.next();
+    }
   }
 
   /** A number in [0, 1). */

@@ -219,8 +219,9 @@ export class Harness implements Link {
       }
       this.t = next;
       while (this.actions.length > 0 && this.actions[0].at <= this.t) {
-        const first = this.actions.shift();
-        first!.run();
+        const first = this.actions[0];
+        this.actions.shift();
+        first.run();
         this.settle();
       }
       const due = this.engine.nextDeadline();
@@ -278,20 +279,20 @@ export class Harness implements Link {
     const buffer = new Uint8Array(body.length + 7);
     buffer.fill(0x5a);
     buffer.set(body, 3);
-    const result = this.engine.publish(topic, buffer, 3, body.length, qos, retain);
+    const result = this.engine.publish(topic, buffer, 3, body.length, qos, retain, this.t);
     buffer.fill(0xa5);
     this.settle();
     return result;
   }
 
   subscribe(filter: string, qos: number): number {
-    const result = this.engine.subscribe(filter, qos);
+    const result = this.engine.subscribe(filter, qos, this.t);
     this.settle();
     return result;
   }
 
   unsubscribe(filter: string): number {
-    const result = this.engine.unsubscribe(filter);
+    const result = this.engine.unsubscribe(filter, this.t);
     this.settle();
     return result;
   }
@@ -317,6 +318,20 @@ export class Harness implements Link {
       chunk.fill(0xee);
       chunk.set(bytes.subarray(at, at + size), pad);
       this.engine.received(chunk, pad, size, this.t);
+      chunk.fill(0xee);
+      at += size;
+      this.settle();
+    }
+  }
+
+  /** Sends bytes cut exactly into pieces of the given sizes (the rest, if any, as one last piece). */
+  deliverPieces(bytes: Uint8Array, sizes: number[]): void {
+    let at = 0;
+    for (let i = 0; at < bytes.length; i++) {
+      const size = i < sizes.length ? Math.min(sizes[i], bytes.length - at) : bytes.length - at;
+      const chunk = new Uint8Array(size + 2);
+      chunk.set(bytes.subarray(at, at + size), 1);
+      this.engine.received(chunk, 1, size, this.t);
       chunk.fill(0xee);
       at += size;
       this.settle();

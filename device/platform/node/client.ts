@@ -50,7 +50,7 @@ export class NodeClient implements Link {
   readonly engine: Engine;
   private readonly endpoint: Endpoint;
   private readonly clock: Clock;
-  private socket: net.Socket | null = null;
+  protected socket: net.Socket | null = null;
   private wakeRequested = -1;
   /** The default clock's timer for this client. */
   timer: NodeJS.Timeout | null = null;
@@ -87,19 +87,19 @@ export class NodeClient implements Link {
     } else {
       bytes = payload;
     }
-    const result = this.engine.publish(topic, bytes, 0, bytes.length, qos, retain);
+    const result = this.engine.publish(topic, bytes, 0, bytes.length, qos, retain, this.clock.now());
     this.schedule();
     return result;
   }
 
   subscribe(topicFilter: string, qos: number): number {
-    const result = this.engine.subscribe(topicFilter, qos);
+    const result = this.engine.subscribe(topicFilter, qos, this.clock.now());
     this.schedule();
     return result;
   }
 
   unsubscribe(topicFilter: string): number {
-    const result = this.engine.unsubscribe(topicFilter);
+    const result = this.engine.unsubscribe(topicFilter, this.clock.now());
     this.schedule();
     return result;
   }
