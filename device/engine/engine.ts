@@ -497,7 +497,7 @@ export class Engine {
         // forgotten it: tell the application, as a 5.0 broker would, "packet id not found".
         outbox.setState(slot, FREE);
         this.events.acknowledged(mqtt.PUBCOMP, outbox.packetIds[slot], mqtt.RC_PACKET_ID_NOT_FOUND);
-      } else if (outbox.states[slot] === AWAIT_ACK) {
+      } else if (outbox.states[slot] === AWAIT_ACK && this.options.resendOnReconnect) {
         // Sent but never acknowledged: it goes again as a new message, in its original place.
         outbox.setDup(slot, false);
         outbox.setState(slot, QUEUED);

@@ -48,6 +48,6 @@ export class EngineOptions {
   backoffResetAfterMs = 30000;
   /** Seed of the backoff jitter, so a simulated fleet is reproducible and does not stampede in step. */
   seed = 1;
-  /** Test-only fault: when false, unacknowledged messages are not resent on reconnect (the simulator's planted fault). */
+  /** Test-only fault: when false, unacknowledged messages are never sent again after a reconnect (the simulator's planted fault). */
   resendOnReconnect = true;
 }

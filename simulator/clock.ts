@@ -1,0 +1,105 @@
+// One timer for a whole fleet: engine wake-ups and scenario events in a min-heap keyed by time, with the
+// single setTimeout set for the earliest. (100,000 devices, 100,000 engines, one timer.)
+
+import { performance } from "node:perf_hooks";
+import type { Clock, NodeClient } from "../device/platform/node/client";
+
+interface Entry {
+  at: number;
+  order: number;
+  run: () => void;
+}
+
+export class FleetClock implements Clock {
+  private readonly heap: Entry[] = [];
+  private readonly wakeTokens = new Map<NodeClient, Entry>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private order = 0;
+  private stopped = false;
+
+  now(): number {
+    return performance.now();
+  }
+
+  wakeAt(client: NodeClient, deadline: number): void {
+    // Lazy removal: a replaced request stays in the heap and is skipped when it comes up.
+    this.wakeTokens.delete(client);
+    if (deadline < 0) return;
+    const entry = this.at(deadline, () => {
+      if (this.wakeTokens.get(client) === entry) {
+        this.wakeTokens.delete(client);
+        client.wake();
+      }
+    });
+    this.wakeTokens.set(client, entry);
+  }
+
+  /** Runs `run` at time `at` (on this clock). */
+  at(at: number, run: () => void): Entry {
+    const entry = { at, order: this.order++, run };
+    const heap = this.heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i], heap[parent])) break;
+      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      i = parent;
+    }
+    this.arm();
+    return entry;
+  }
+
+  /** Stops waking anything: the run is over. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private arm(): void {
+    if (this.stopped || this.heap.length === 0) return;
+    const next = this.heap[0].at;
+    if (next >= this.timerAt) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, next - performance.now()));
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    // Run everything due; entries added while running that are already due run in this pass too.
+    while (!this.stopped && this.heap.length > 0 && this.heap[0].at <= now) {
+      this.pop().run();
+    }
+    this.arm();
+  }
+
+  private pop(): Entry {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop() as Entry;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < heap.length && before(heap[left], heap[smallest])) smallest = left;
+        if (right < heap.length && before(heap[right], heap[smallest])) smallest = right;
+        if (smallest === i) break;
+        [heap[i], heap[smallest]] = [heap[smallest], heap[i]];
+        i = smallest;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: Entry, b: Entry): boolean {
+  return a.at < b.at || (a.at === b.at && a.order < b.order);
+}

@@ -1,0 +1,232 @@
+// The observer: one more client (the same engine) subscribed to everything the fleet publishes, and the
+// bookkeeping that turns what it saw into verdicts with counterexamples.
+
+import { build } from "hdr-histogram-js";
+import type { Histogram } from "hdr-histogram-js";
+import { performance } from "node:perf_hooks";
+import type { Packet } from "../device/codec";
+import { readUtf8 } from "../device/platform/bytes";
+import type { DevicePlan } from "./scenario";
+import type { Counterexample, LatencySummary, Verdict } from "./types";
+
+/** Every message starts with this header: device index, sequence number, scheduled send time. */
+export const HEADER_BYTES = 16;
+
+export function writeHeader(payload: Uint8Array, device: number, sequence: number, scheduledAt: number): void {
+  const view = new DataView(payload.buffer, payload.byteOffset, HEADER_BYTES);
+  view.setUint32(0, device);
+  view.setUint32(4, sequence);
+  view.setFloat64(8, scheduledAt);
+}
+
+/** What the fleet did to one device, as the runner records it. */
+export interface DeviceRecord {
+  plan: DevicePlan;
+  /** Sequence numbers the engine accepted (publish() returned a packet id or 0). */
+  accepted: number;
+  rejected: number;
+  connectedOnce: boolean;
+  lastError: string;
+  /** When its fate struck (ms on the run clock), or -1. */
+  struckAt: number;
+}
+
+interface Seen {
+  /** Times each sequence number arrived, by sequence. */
+  counts: Uint16Array;
+  lastFirstDelivery: number;
+  outOfOrder: number[];
+  willAt: number;
+}
+
+const MAX_COUNTEREXAMPLES = 20;
+
+export class Observer {
+  readonly latency: Histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  received = 0;
+  duplicates = 0;
+  receivedThisSecond = 0;
+  private readonly seen: Seen[];
+  private readonly willTopics = new Map<string, number>();
+
+  constructor(plans: DevicePlan[], maxSequence: number) {
+    this.seen = plans.map(() => ({ counts: new Uint16Array(maxSequence + 1), lastFirstDelivery: -1, outOfOrder: [], willAt: -1 }));
+    for (const plan of plans) this.willTopics.set(plan.willTopic, plan.index);
+  }
+
+  /** Handles one delivered message (the observer client's message event). */
+  message(packet: Packet): void {
+    const buffer = packet.buffer as Uint8Array;
+    const now = performance.timeOrigin + performance.now();
+    if (packet.payloadLength < HEADER_BYTES) {
+      const topic = readUtf8(buffer, packet.topicOffset, packet.topicLength);
+      const device = this.willTopics.get(topic);
+      if (device !== undefined && this.seen[device].willAt < 0) this.seen[device].willAt = now;
+      return;
+    }
+    const view = new DataView(buffer.buffer, buffer.byteOffset + packet.payloadOffset, HEADER_BYTES);
+    const device = view.getUint32(0);
+    const sequence = view.getUint32(4);
+    const scheduledAt = view.getFloat64(8);
+    const seen = this.seen[device];
+    if (seen === undefined || sequence >= seen.counts.length) return;
+    this.received++;
+    this.receivedThisSecond++;
+    if (seen.counts[sequence] > 0) {
+      this.duplicates++;
+    } else {
+      // Latency from the scheduled send time, not the actual one: a stalled sender shows as latency
+      // instead of hiding it (no coordinated omission).
+      this.latency.recordValue(Math.max(1, Math.round((now - scheduledAt) * 1000)));
+      if (sequence < seen.lastFirstDelivery && seen.outOfOrder.length < 3) seen.outOfOrder.push(sequence);
+      seen.lastFirstDelivery = Math.max(seen.lastFirstDelivery, sequence);
+    }
+    if (seen.counts[sequence] < 65535) seen.counts[sequence]++;
+  }
+
+  /** True once every accepted QoS 1/2 message of every device has arrived (for the end of a run). */
+  complete(records: DeviceRecord[]): boolean {
+    for (const record of records) {
+      if (record.plan.qos === 0) continue;
+      const counts = this.seen[record.plan.index].counts;
+      for (let s = 0; s < record.accepted; s++) if (counts[s] === 0) return false;
+    }
+    return true;
+  }
+
+  willSeen(device: number): boolean {
+    return this.seen[device].willAt >= 0;
+  }
+
+  verdicts(records: DeviceRecord[], keepAliveBoundMs: number, epoch: number): Verdict[] {
+    const verdicts: Verdict[] = [];
+    const add = (name: string, checked: number, what: string, examples: Counterexample[], failures: number) => {
+      verdicts.push({
+        name, pass: failures === 0,
+        detail: `${what}: ${checked.toLocaleString()} checked, ${failures.toLocaleString()} failed`,
+        counterexamples: examples.slice(0, MAX_COUNTEREXAMPLES),
+      });
+    };
+
+    let connected = 0;
+    const neverConnected: Counterexample[] = [];
+    for (const record of records) {
+      if (record.connectedOnce) connected++;
+      else neverConnected.push({ device: record.plan.id, message: -1, expected: "connected at least once", observed: `never connected (${record.lastError || "no answer"})` });
+    }
+    add("connections", records.length, "every device connected", neverConnected, neverConnected.length);
+
+    for (const qos of [1, 2]) {
+      const examples: Counterexample[] = [];
+      let checked = 0;
+      let failures = 0;
+      for (const record of records) {
+        if (record.plan.qos !== qos) continue;
+        const counts = this.seen[record.plan.index].counts;
+        for (let s = 0; s < record.accepted; s++) {
+          checked++;
+          const lost = counts[s] === 0;
+          const duplicated = qos === 2 && counts[s] > 1;
+          if (lost || duplicated) {
+            failures++;
+            if (examples.length < MAX_COUNTEREXAMPLES) {
+              examples.push({ device: record.plan.id, message: s,
+                expected: qos === 2 ? "delivered exactly once" : "delivered at least once",
+                observed: lost ? "never delivered" : `delivered ${counts[s]} times` });
+            }
+          }
+        }
+      }
+      if (checked > 0) {
+        add(`qos${qos}`, checked, qos === 2 ? "QoS 2 messages delivered exactly once" : "QoS 1 messages delivered at least once",
+          examples, failures);
+      }
+    }
+
+    const order: Counterexample[] = [];
+    let orderChecked = 0;
+    for (const record of records) {
+      orderChecked++;
+      for (const sequence of this.seen[record.plan.index].outOfOrder) {
+        order.push({ device: record.plan.id, message: sequence, expected: "delivered after the messages published before it",
+          observed: "delivered after a later message" });
+      }
+    }
+    add("order", orderChecked, "per-device publish order kept", order, order.length);
+
+    const willExamples: Counterexample[] = [];
+    let willChecked = 0;
+    let willFailures = 0;
+    const keepAliveExamples: Counterexample[] = [];
+    let keepAliveChecked = 0;
+    let keepAliveFailures = 0;
+    for (const record of records) {
+      const fate = record.plan.fate.kind;
+      if (fate !== "killed" && fate !== "clean" && fate !== "silent") continue;
+      const willAt = this.seen[record.plan.index].willAt;
+      const after = willAt >= 0 ? (willAt - epoch - record.struckAt) / 1000 : -1;
+      if (fate === "silent") {
+        keepAliveChecked++;
+        if (willAt < 0 || willAt - epoch - record.struckAt > keepAliveBoundMs) {
+          keepAliveFailures++;
+          keepAliveExamples.push({ device: record.plan.id, message: -1,
+            expected: `dropped by the broker within ${(keepAliveBoundMs / 1000).toFixed(1)} s of going silent (its will published)`,
+            observed: willAt < 0 ? "never dropped" : `dropped after ${after.toFixed(1)} s` });
+        }
+        continue;
+      }
+      willChecked++;
+      if (fate === "killed" && (willAt < 0 || willAt - epoch - record.struckAt > keepAliveBoundMs)) {
+        willFailures++;
+        willExamples.push({ device: record.plan.id, message: -1,
+          expected: `its will within ${(keepAliveBoundMs / 1000).toFixed(1)} s of being killed`,
+          observed: willAt < 0 ? "no will" : `will after ${after.toFixed(1)} s` });
+      } else if (fate === "clean" && willAt >= 0) {
+        willFailures++;
+        willExamples.push({ device: record.plan.id, message: -1, expected: "no will after a clean disconnect",
+          observed: `will published ${after.toFixed(1)} s after it` });
+      }
+    }
+    if (willChecked > 0) add("wills", willChecked, "a will for every killed device, none for a clean disconnect", willExamples, willFailures);
+    if (keepAliveChecked > 0) add("keepalive", keepAliveChecked, "silent devices dropped by the broker in time", keepAliveExamples, keepAliveFailures);
+    return verdicts;
+  }
+
+  latencySummary(): LatencySummary {
+    const h = this.latency;
+    const ms = (micros: number) => micros / 1000;
+    const buckets: [number, number][] = [];
+    if (h.totalCount > 0) {
+      // About 60 log-spaced buckets between the smallest and largest latency.
+      const low = Math.max(1, h.minNonZeroValue);
+      const high = Math.max(low * 1.01, h.maxValue);
+      const step = Math.pow(high / low, 1 / 60);
+      let previous = 0;
+      for (let edge = low; edge <= high * step; edge *= step) {
+        const below = countBelow(h, edge);
+        if (below > previous) buckets.push([ms(edge), below - previous]);
+        previous = below;
+      }
+    }
+    return {
+      count: h.totalCount,
+      p50: ms(h.getValueAtPercentile(50)),
+      p99: ms(h.getValueAtPercentile(99)),
+      p999: ms(h.getValueAtPercentile(99.9)),
+      max: ms(h.maxValue),
+      buckets,
+    };
+  }
+}
+
+/** How many recorded values are at or below `value` (a binary search over percentiles). */
+function countBelow(h: Histogram, value: number): number {
+  let low = 0;
+  let high = 100;
+  for (let i = 0; i < 30; i++) {
+    const middle = (low + high) / 2;
+    if (h.getValueAtPercentile(middle) <= value) low = middle;
+    else high = middle;
+  }
+  return Math.round((low / 100) * h.totalCount);
+}

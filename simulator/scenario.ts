@@ -1,0 +1,88 @@
+// Scenarios: what each device of a run does and when, decided up front from the seed, so the same seed
+// replays the same run.
+
+import type { RunConfig } from "./types";
+
+/** What happens to a device during the run, beyond publishing. */
+export type Fate =
+  | { kind: "normal" }
+  /** Powered off: the link drops without DISCONNECT; the broker must publish its will. */
+  | { kind: "killed"; at: number }
+  /** Disconnects cleanly: no will may follow. */
+  | { kind: "clean"; at: number }
+  /** Hangs with its link open and silent: the broker must drop it by keep-alive, then publish its will. */
+  | { kind: "silent"; at: number }
+  /** Its connection is cut (as by a network fault); it reconnects and must resend what was in flight. */
+  | { kind: "cut"; at: number };
+
+export interface DevicePlan {
+  index: number;
+  id: string;
+  topic: string;
+  willTopic: string;
+  qos: number;
+  /** Seconds after the run's start. */
+  connectAt: number;
+  /** Seconds after the run's start of the first publish; then every 1/rate seconds until the end. */
+  firstPublishAt: number;
+  fate: Fate;
+  seed: number;
+}
+
+/** A small seeded generator (mulberry32) for the plan; the engines have their own. */
+export function seededRandom(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function expand(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+/** Fractions of the fleet given each fate, per scenario. */
+const FATES: Record<RunConfig["scenario"], { killed: number; clean: number; silent: number; cut: number }> = {
+  telemetry: { killed: 0, clean: 0, silent: 0, cut: 0 },
+  keepalive: { killed: 0, clean: 0, silent: 0.1, cut: 0 },
+  will: { killed: 0.1, clean: 0.1, silent: 0, cut: 0 },
+  qos: { killed: 0, clean: 0, silent: 0, cut: 0.2 },
+  mixed: { killed: 0.05, clean: 0.05, silent: 0.05, cut: 0.1 },
+};
+
+/** Seconds a run needs after a silent device stops before its will is due: 1.5x keep-alive and slack. */
+export function keepAliveBound(config: RunConfig): number {
+  return 1.5 * config.keepAlive + 2;
+}
+
+export function planFleet(config: RunConfig): DevicePlan[] {
+  const random = seededRandom(config.seed);
+  const fates = FATES[config.scenario];
+  const plans: DevicePlan[] = [];
+  for (let index = 0; index < config.devices; index++) {
+    const id = expand(config.clientId, { i: String(index) });
+    const topic = expand(config.topic, { id });
+    const connectAt = config.devices > 1 ? (config.ramp * index) / config.devices : 0;
+    const roll = random();
+    // A fate strikes in the middle part of the traffic, late enough for messages to be in flight and
+    // early enough for its consequence (a will within the keep-alive bound) to be seen before the end.
+    const strikeAt = config.ramp + 1 + random() * Math.max(0, config.duration - keepAliveBound(config) - 2);
+    let fate: Fate = { kind: "normal" };
+    let threshold = fates.killed;
+    if (roll < threshold) fate = { kind: "killed", at: strikeAt };
+    else if (roll < (threshold += fates.clean)) fate = { kind: "clean", at: strikeAt };
+    else if (roll < (threshold += fates.silent)) fate = { kind: "silent", at: strikeAt };
+    else if (roll < (threshold += fates.cut)) fate = { kind: "cut", at: strikeAt };
+    // The mixed scenario spreads QoS 0, 1 and 2 over the fleet; the others use --qos.
+    const qos = config.scenario === "mixed" ? index % 3 : config.qos;
+    plans.push({
+      index, id, topic, willTopic: `${topic}/will`, qos, connectAt,
+      firstPublishAt: config.ramp + random() / config.rate,
+      fate, seed: (config.seed * 100003 + index) % 2147483646 + 1,
+    });
+  }
+  return plans;
+}

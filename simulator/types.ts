@@ -1,0 +1,93 @@
+// The shapes shared by the fleet simulator's parts: what a run is asked to do, and what it reports.
+
+import type tls from "node:tls";
+
+export type ScenarioName = "telemetry" | "keepalive" | "will" | "qos" | "mixed";
+
+/** A run, fully resolved from the command line (or a scenario file). */
+export interface RunConfig {
+  /** Where the devices connect; null = start the embedded Aedes broker on a free loopback port. */
+  broker: { host: string; port: number; tls: tls.ConnectionOptions | null; url: string } | null;
+  devices: number;
+  scenario: ScenarioName;
+  /** 1 or 2 for the qos and mixed scenarios' guaranteed traffic; telemetry may be 0. */
+  qos: number;
+  /** Messages per second per device. */
+  rate: number;
+  /** Payload bytes per message (at least 16: the observer's header). */
+  payload: number;
+  /** Seconds of traffic after the ramp. */
+  duration: number;
+  /** Seconds over which devices connect. */
+  ramp: number;
+  seed: number;
+  protocol: 4 | 5;
+  keepAlive: number;
+  username: string | null;
+  password: string | null;
+  /** Device id template: {i} is the device index, e.g. "dev-{i}". */
+  clientId: string;
+  /** Topic template: {id} is the device id. */
+  topic: string;
+  report: string | null;
+  /** Test-only planted fault: devices do not resend unacknowledged messages after a reconnect. */
+  faultNoResend: boolean;
+}
+
+export interface Counterexample {
+  device: string;
+  /** The message (sequence number) concerned, or -1 when the verdict is about the device itself. */
+  message: number;
+  expected: string;
+  observed: string;
+}
+
+export interface Verdict {
+  name: string;
+  pass: boolean;
+  /** One line: what was checked and the numbers. */
+  detail: string;
+  counterexamples: Counterexample[];
+}
+
+/** One sample a second of the run's progress, for the report's charts. */
+export interface Sample {
+  /** Seconds since the run started. */
+  t: number;
+  connected: number;
+  /** Messages observed in the last second. */
+  messagesPerSecond: number;
+  errors: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** The histogram as [latency ms, count] buckets, for the report's distribution chart. */
+  buckets: [number, number][];
+}
+
+export interface Report {
+  starling: string;
+  /** The resolved configuration, with the password replaced by "***" when one was given. */
+  config: Omit<RunConfig, "password"> & { password: string | null };
+  brokerUrl: string;
+  startedAt: string;
+  seconds: number;
+  counts: {
+    devices: number;
+    connected: number;
+    published: number;
+    received: number;
+    duplicates: number;
+    reconnects: number;
+    errors: number;
+  };
+  latencyMs: LatencySummary;
+  verdicts: Verdict[];
+  samples: Sample[];
+  pass: boolean;
+}
