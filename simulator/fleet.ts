@@ -2,7 +2,7 @@
 // checks what arrives; the result is a Report with verdicts.
 
 import { performance } from "node:perf_hooks";
-import { Will, errorName, OK } from "../device/codec";
+import { Will, errorName, OK, PUBACK, PUBCOMP } from "../device/codec";
 import { EngineOptions, CONNECTED } from "../device/engine";
 import { NodeClient, Endpoint } from "../device/platform/node/client";
 import { startEmbeddedBroker } from "./broker";
@@ -89,14 +89,27 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
   const anyDevice = expand(config.topic, { id: "+" });
   observerClient.subscribe(anyDevice, 2);
   observerClient.subscribe(`${anyDevice}/will`, 2);
-  await until(() => observerReady, 10000, () =>
-    `the observer could not subscribe at ${brokerUrl}: ${errors.join(", ") || "no answer"}. Check the broker URL and that the broker is running.`);
+  try {
+    await until(() => observerReady || observerClient.lastSocketError !== "" || errors.length > 0, 10000, () => "no answer in 10 s");
+    if (!observerReady) throw new Error(observerClient.lastSocketError !== "" ? observerClient.lastSocketError : errors[0]);
+  } catch (error) {
+    observerClient.disconnect();
+    clock.stop();
+    if (embedded !== null) await embedded.close();
+    const cause = (error as Error).message;
+    const hint = cause === "ECONNREFUSED" ? "connection refused: nothing listens there; check the host and port, and that the broker runs"
+      : cause.includes("CERT") || cause.includes("SELF_SIGNED") ? `TLS verification failed (${cause}): give the broker's CA with --ca, or --insecure`
+      : cause === "ERR_CONNECTION_REFUSED" ? "the broker refused the connection: check --username/--password and the broker's access rules"
+      : cause;
+    throw new Error(`cannot reach the broker at ${brokerUrl}: ${hint}`);
+  }
 
   const records: DeviceRecord[] = [];
   const devices: SimulatedDevice[] = [];
   let expectedCloses = 0;
   for (const plan of plans) {
-    const record: DeviceRecord = { plan, accepted: 0, rejected: 0, connectedOnce: false, lastError: "", struckAt: -1 };
+    const record: DeviceRecord = { plan, accepted: 0, acknowledged: new Uint8Array(maxSequence), awaiting: new Map(),
+      ended: false, rejected: 0, connectedOnce: false, lastError: "", struckAt: -1 };
     records.push(record);
     const device = new SimulatedDevice(endpoint, deviceOptions(config, plan, password), {
       connected: () => { record.connectedOnce = true; },
@@ -107,7 +120,13 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
         else errors.push(`${plan.id}: ${record.lastError}`);
       },
       message: () => undefined,
-      acknowledged: () => undefined,
+      acknowledged: (type, packetId) => {
+        const sequence = record.awaiting.get(packetId);
+        if (sequence !== undefined && (type === PUBACK || type === PUBCOMP)) {
+          record.awaiting.delete(packetId);
+          record.acknowledged[sequence] = 1;
+        }
+      },
     }, clock);
     devices.push(device);
     clock.at(at(plan.connectAt), () => device.connect());
@@ -117,6 +136,7 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
     if (fate.kind !== "normal" && fate.kind !== "cut") {
       clock.at(at(fate.at), () => {
         record.struckAt = clock.now();
+        record.ended = true;
         if (fate.kind === "killed") { expectedCloses++; device.kill(); }
         else if (fate.kind === "clean") device.disconnect();
         else { expectedCloses++; device.freeze(); }
@@ -140,7 +160,10 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
       const cutNow = fate.kind === "cut" && record.struckAt < 0 && scheduledAt >= at(fate.at);
       if (cutNow) device.startLosing();
       const result = device.publish(plan.topic, payload, plan.qos, false);
-      if (result >= 0) record.accepted = sequence + 1;
+      if (result >= 0) {
+        record.accepted = sequence + 1;
+        if (result > 0) record.awaiting.set(result, sequence);
+      }
       else { record.rejected++; errors.push(`${plan.id}: publish ${sequence} ${errorName(result)}`); }
       sequence++;
       if (cutNow) {
@@ -172,7 +195,7 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
 
   // Drain: give stored messages, wills and keep-alive drops time to arrive.
   const drainDeadline = Date.now() + keepAliveBound(config) * 1000 + 5000;
-  await until(() => observer.complete(records) && devices.every((d) => d.dead || d.frozen || d.engine.pendingMessages === 0) &&
+  await until(() => observer.complete(records) && records.every((r, i) => r.ended || devices[i].engine.pendingMessages === 0) &&
     records.every((r) => r.plan.fate.kind !== "killed" && r.plan.fate.kind !== "silent" || observer.willSeen(r.plan.index)),
     Math.max(0, drainDeadline - Date.now()), null);
   // A clean disconnect must stay without a will: wait a little past the last one.

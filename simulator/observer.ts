@@ -22,8 +22,14 @@ export function writeHeader(payload: Uint8Array, device: number, sequence: numbe
 /** What the fleet did to one device, as the runner records it. */
 export interface DeviceRecord {
   plan: DevicePlan;
-  /** Sequence numbers the engine accepted (publish() returned a packet id or 0). */
+  /** Sequence numbers the engine accepted (publish() returned a packet id or 0): 0 .. accepted-1. */
   accepted: number;
+  /** Per sequence number, 1 once the broker acknowledged it (PUBACK or PUBCOMP). */
+  acknowledged: Uint8Array;
+  /** Packet id -> sequence number of messages awaiting their acknowledgement. */
+  awaiting: Map<number, number>;
+  /** The device's life ended (killed, disconnected, hung): it owes only what the broker acknowledged. */
+  ended: boolean;
   rejected: number;
   connectedOnce: boolean;
   lastError: string;
@@ -84,12 +90,12 @@ export class Observer {
     if (seen.counts[sequence] < 65535) seen.counts[sequence]++;
   }
 
-  /** True once every accepted QoS 1/2 message of every device has arrived (for the end of a run). */
+  /** True once every owed QoS 1/2 message of every device has arrived (for the end of a run). */
   complete(records: DeviceRecord[]): boolean {
     for (const record of records) {
       if (record.plan.qos === 0) continue;
       const counts = this.seen[record.plan.index].counts;
-      for (let s = 0; s < record.accepted; s++) if (counts[s] === 0) return false;
+      for (let s = 0; s < record.accepted; s++) if (owed(record, s) && counts[s] === 0) return false;
     }
     return true;
   }
@@ -124,6 +130,7 @@ export class Observer {
         if (record.plan.qos !== qos) continue;
         const counts = this.seen[record.plan.index].counts;
         for (let s = 0; s < record.accepted; s++) {
+          if (!owed(record, s)) continue;
           checked++;
           const lost = counts[s] === 0;
           const duplicated = qos === 2 && counts[s] > 1;
@@ -217,6 +224,15 @@ export class Observer {
       buckets,
     };
   }
+}
+
+/**
+ * Whether message `sequence` must reach the observer: every accepted one of a device still alive at the
+ * end (it must deliver even across cut links), but of a device whose life ended only those the broker
+ * acknowledged, since the rest died with it.
+ */
+function owed(record: DeviceRecord, sequence: number): boolean {
+  return !record.ended || record.acknowledged[sequence] === 1;
 }
 
 /** How many recorded values are at or below `value` (a binary search over percentiles). */

@@ -52,6 +52,8 @@ export class NodeClient implements Link {
   private readonly clock: Clock;
   protected socket: net.Socket | null = null;
   private wakeRequested = -1;
+  /** The last socket error (ECONNREFUSED, a TLS verification error, ...), or "" since none. */
+  lastSocketError = "";
   /** The default clock's timer for this client. */
   timer: NodeJS.Timeout | null = null;
 
@@ -147,8 +149,9 @@ export class NodeClient implements Link {
         this.schedule();
       }
     });
-    socket.on("error", () => {
-      // The close that follows tells the engine; the error itself has no further use to it.
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      // The close that follows tells the engine; the cause is kept for the application's messages.
+      this.lastSocketError = error.code !== undefined ? error.code : error.message;
     });
     socket.on("close", () => {
       if (this.socket === socket) {

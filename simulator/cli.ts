@@ -1,0 +1,260 @@
+// The command line: `starling fleet [options]`. Parses and checks every option (a bad value is an error
+// that says what to write instead), runs the fleet, prints progress and the verdicts, writes the report.
+// Exit code: 0 every verdict holds, 1 a verdict failed, 2 the run could not be made as asked.
+
+import fs from "node:fs";
+import path from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { runFleet } from "./fleet";
+import { renderText, writeReport } from "./report";
+import type { RunConfig, Sample, ScenarioName } from "./types";
+
+const SCENARIOS: ScenarioName[] = ["telemetry", "keepalive", "will", "qos", "mixed"];
+
+/** A setup problem the user can fix: printed as "error: ..." with exit code 2. */
+export class UsageError extends Error {}
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} takes a whole number from ${min.toLocaleString()} to ${max.toLocaleString()}, not "${value}".`);
+    }
+    return n;
+  };
+}
+
+function positive(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n > max) {
+      throw new InvalidArgumentError(`${name} takes a number above 0 and at most ${max}, not "${value}".`);
+    }
+    return n;
+  };
+}
+
+/** mqtt://host[:port] or mqtts://host[:port]; anything else is a UsageError saying what is accepted. */
+export function parseBrokerUrl(text: string): { host: string; port: number; secure: boolean } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--broker "${text}" is not a URL: write mqtt://HOST:PORT or mqtts://HOST:PORT, e.g. mqtt://127.0.0.1:1883`);
+  }
+  if (url.protocol !== "mqtt:" && url.protocol !== "mqtts:") {
+    throw new UsageError(`--broker "${text}": the scheme must be mqtt:// or mqtts://, not ${url.protocol}//`);
+  }
+  if (url.hostname === "") {
+    throw new UsageError(`--broker "${text}" names no host: write e.g. mqtt://127.0.0.1:1883`);
+  }
+  if (url.pathname !== "" && url.pathname !== "/") {
+    throw new UsageError(`--broker "${text}": a broker URL has no path (MQTT over WebSocket is not supported)`);
+  }
+  const secure = url.protocol === "mqtts:";
+  const port = url.port === "" ? (secure ? 8883 : 1883) : Number(url.port);
+  return { host: url.hostname.replace(/^\[|\]$/g, ""), port, secure };
+}
+
+function readFileOption(option: string, file: string | undefined): Buffer | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`${option} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+/** The process's open-file limit (Linux), or null where it cannot be read. */
+function openFileLimit(): number | null {
+  try {
+    const line = fs.readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === "unlimited" ? null : Number(soft);
+  } catch {
+    return null;
+  }
+}
+
+/** Option values from a scenario file: the same names as the flags, in camelCase. */
+function readScenarioFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`--scenario ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not an object");
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`--scenario ${file}: not a JSON object of options (${(error as Error).message})`);
+  }
+}
+
+export function fleetCommand(): Command {
+  const command = new Command("fleet")
+    .description("Run a fleet of simulated devices (the real starling engine) against a broker and check every message, will and keep-alive.")
+    .addOption(new Option("--broker <url>", "broker to test: mqtt://HOST:PORT or mqtts://HOST:PORT (default: an embedded Aedes broker on a free loopback port)"))
+    .addOption(new Option("--devices <n>", "number of simulated devices").default(1000).argParser(integer("--devices", 1, 28000)))
+    .addOption(new Option("--scenario <name>", `what devices do: ${SCENARIOS.join(", ")}, or a JSON file of options`).default("mixed"))
+    .addOption(new Option("--qos <n>", "QoS of the devices' messages (the mixed scenario spreads 0, 1 and 2)").default(1).argParser(integer("--qos", 0, 2)))
+    .addOption(new Option("--rate <n>", "messages per second per device").default(1).argParser(positive("--rate", 1000)))
+    .addOption(new Option("--payload <bytes>", "bytes per message (at least 16, the observer's header)").default(64).argParser(integer("--payload", 16, 65536)))
+    .addOption(new Option("--duration <s>", "seconds of traffic after the ramp").default(20).argParser(positive("--duration", 86400)))
+    .addOption(new Option("--ramp <s>", "seconds over which the devices connect").default(5).argParser((v) => (Number(v) === 0 ? 0 : positive("--ramp", 3600)(v))))
+    .addOption(new Option("--seed <n>", "seed of the run: the same seed replays the same schedule").default(1).argParser(integer("--seed", 0, 2147483646)))
+    .addOption(new Option("--protocol <version>", "MQTT version").choices(["3.1.1", "5"]).default("3.1.1"))
+    .addOption(new Option("--keepalive <s>", "devices' keep-alive in seconds").default(5).argParser(integer("--keepalive", 1, 65535)))
+    .addOption(new Option("--client-id <template>", "device client id; {i} is the device number").default("starling-{i}"))
+    .addOption(new Option("--topic <template>", "device topic; {id} is the client id").default("starling/{id}/telemetry"))
+    .addOption(new Option("--ca <file>", "TLS: certificate authority (PEM) to trust"))
+    .addOption(new Option("--cert <file>", "TLS: client certificate (PEM)"))
+    .addOption(new Option("--key <file>", "TLS: client private key (PEM)"))
+    .addOption(new Option("--servername <name>", "TLS: server name to verify (SNI)"))
+    .addOption(new Option("--insecure", "TLS: do not verify the broker's certificate"))
+    .addOption(new Option("--username <name>", "user name for every device"))
+    .addOption(new Option("--password <secret>", "password for every device (never printed or written to a report)"))
+    .addOption(new Option("--report <file>", "write the report: FILE.json or FILE.html"))
+    .addOption(new Option("--fault-no-resend", "test only: devices do not resend unacknowledged messages (a planted fault)").hideHelp());
+  return command;
+}
+
+/** Resolves and checks a parsed fleet command into a RunConfig. */
+export function resolveConfig(command: Command): RunConfig {
+  const options = command.opts();
+  let values: Record<string, unknown> = { ...options };
+  let scenario = String(options.scenario);
+  if (!SCENARIOS.includes(scenario as ScenarioName)) {
+    if (!scenario.endsWith(".json")) {
+      throw new UsageError(`--scenario "${scenario}" is not one of ${SCENARIOS.join(", ")} nor a .json file`);
+    }
+    const fromFile = readScenarioFile(scenario);
+    // A flag given on the command line wins over the file.
+    const explicit = Object.fromEntries(Object.keys(options).filter((k) => command.getOptionValueSource(k) === "cli").map((k) => [k, options[k]]));
+    values = { ...options, ...fromFile, ...explicit };
+    scenario = String(values.scenario ?? "mixed");
+    if (!SCENARIOS.includes(scenario as ScenarioName)) {
+      throw new UsageError(`the scenario file says scenario "${scenario}": it must be one of ${SCENARIOS.join(", ")}`);
+    }
+    for (const [name, check] of [["devices", integer("devices", 1, 28000)], ["qos", integer("qos", 0, 2)], ["rate", positive("rate", 1000)],
+      ["payload", integer("payload", 16, 65536)], ["duration", positive("duration", 86400)], ["seed", integer("seed", 0, 2147483646)],
+      ["keepalive", integer("keepalive", 1, 65535)]] as const) {
+      try {
+        values[name] = check(String(values[name]));
+      } catch (error) {
+        throw new UsageError(`the scenario file ${(error as Error).message}`);
+      }
+    }
+  }
+  const keepAlive = values.keepalive as number;
+  const duration = values.duration as number;
+  if ((scenario === "keepalive" || scenario === "will" || scenario === "mixed") && duration < 1.5 * keepAlive + 6) {
+    throw new UsageError(`--duration ${duration} is too short for the ${scenario} scenario with --keepalive ${keepAlive}: ` +
+      `a silent or killed device needs 1.5x keep-alive to be noticed; use --duration ${Math.ceil(1.5 * keepAlive + 6)} or more, or a shorter --keepalive`);
+  }
+  if (scenario === "qos" && values.qos === 0) {
+    throw new UsageError("the qos scenario checks QoS 1 and 2 delivery: use --qos 1 or --qos 2");
+  }
+  const report = values.report as string | undefined;
+  if (report !== undefined && !/\.(json|html)$/.test(report)) {
+    throw new UsageError(`--report ${report}: the file name must end in .json or .html`);
+  }
+  if (report !== undefined && !fs.existsSync(path.dirname(path.resolve(report)))) {
+    throw new UsageError(`--report ${report}: the folder ${path.dirname(path.resolve(report))} does not exist`);
+  }
+  const devices = values.devices as number;
+  let broker: RunConfig["broker"] = null;
+  if (values.broker !== undefined) {
+    const parsed = parseBrokerUrl(String(values.broker));
+    const tlsOptions = parsed.secure ? {
+      ca: readFileOption("--ca", values.ca as string | undefined),
+      cert: readFileOption("--cert", values.cert as string | undefined),
+      key: readFileOption("--key", values.key as string | undefined),
+      servername: (values.servername as string | undefined) ?? parsed.host,
+      rejectUnauthorized: values.insecure !== true,
+    } : null;
+    if (!parsed.secure && (values.ca !== undefined || values.cert !== undefined || values.key !== undefined)) {
+      throw new UsageError("--ca, --cert and --key are TLS options: use an mqtts:// broker URL with them");
+    }
+    broker = { host: parsed.host, port: parsed.port, tls: tlsOptions, url: `${parsed.secure ? "mqtts" : "mqtt"}://${parsed.host}:${parsed.port}` };
+  }
+  // Every device holds one socket, and the embedded broker one more per device, in this process.
+  const files = openFileLimit();
+  const needed = devices * (broker === null ? 2 : 1) + 64;
+  if (files !== null && needed > files) {
+    throw new UsageError(`${devices.toLocaleString()} devices need about ${needed.toLocaleString()} open files here, and this process may hold ` +
+      `${files.toLocaleString()}: raise the limit (ulimit -n), use fewer --devices${broker === null ? ", or an external --broker" : ""}`);
+  }
+  return {
+    broker, devices, scenario: scenario as ScenarioName,
+    qos: values.qos as number, rate: values.rate as number, payload: values.payload as number, duration,
+    ramp: Number(values.ramp), seed: values.seed as number, protocol: values.protocol === "5" ? 5 : 4, keepAlive,
+    username: (values.username as string | undefined) ?? null, password: (values.password as string | undefined) ?? null,
+    clientId: String(values.clientId), topic: String(values.topic), report: report ?? null,
+    faultNoResend: values.faultNoResend === true,
+  };
+}
+
+function progressPrinter(config: RunConfig): { sample(sample: Sample): void; done(): void } {
+  const tty = process.stdout.isTTY === true;
+  let last = -Infinity;
+  let totalErrors = 0;
+  const line = (s: Sample) => `[${s.t.toFixed(0).padStart(3)} s] connected ${s.connected.toLocaleString()}/${config.devices.toLocaleString()}` +
+    `  messages/s ${s.messagesPerSecond.toLocaleString()}  errors ${totalErrors.toLocaleString()}`;
+  return {
+    sample(s) {
+      totalErrors += s.errors;
+      if (tty) process.stdout.write(`\r${line(s)}\u001b[K`);
+      else if (s.t - last >= 5) {
+        last = s.t;
+        process.stdout.write(`${line(s)}\n`);
+      }
+    },
+    done() {
+      if (tty) process.stdout.write("\n");
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("starling")
+    .description("starling: an MQTT client for microcontrollers, and a fleet simulator that runs thousands of copies of it")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  let result = 0;
+  program.addCommand(fleetCommand().exitOverride().action(async (_options, command: Command) => {
+    const config = resolveConfig(command);
+    const target = config.broker === null ? "the embedded Aedes broker" : config.broker.url;
+    console.log(`starling fleet: ${config.devices.toLocaleString()} devices, scenario ${config.scenario}, MQTT ${config.protocol === 5 ? "5.0" : "3.1.1"}, ` +
+      `${target}, seed ${config.seed}; ${config.ramp} s ramp + ${config.duration} s traffic`);
+    const printer = progressPrinter(config);
+    const report = await runFleet(config, (s) => printer.sample(s));
+    printer.done();
+    console.log(renderText(report, process.stdout.isTTY === true));
+    if (config.report !== null) {
+      writeReport(report, config.report);
+      console.log(`report written to ${config.report}`);
+    }
+    result = report.pass ? 0 : 1;
+  }));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return result;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "commander.helpDisplayed" || code === "commander.help" || code === "commander.version") return 0;
+    if (code !== undefined && code.startsWith("commander.")) return 2;
+    if (error instanceof UsageError) {
+      console.error(`error: ${error.message}`);
+      return 2;
+    }
+    console.error(`error: ${(error as Error).message}`);
+    return 2;
+  }
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; process.exit(code); });
+}
