@@ -74,7 +74,15 @@ export function writeBinary(buffer: Bytes, at: number, data: Bytes | null, lengt
 }
 
 /** A topic name to publish to: a string field without wildcards. */
+// A device publishes to the same few topics again and again: the last answer is kept, so the usual
+// publish checks its topic once instead of scanning it twice per message.
+let lastTopic = "";
+let lastTopicSize = 0;
+
 export function topicNameFieldSize(topic: string): number {
+  if (topic === lastTopic && lastTopicSize !== 0) {
+    return lastTopicSize;
+  }
   const count = topic.length;
   for (let i = 0; i < count; i++) {
     const c = topic.charCodeAt(i);
@@ -82,7 +90,12 @@ export function topicNameFieldSize(topic: string): number {
       return errors.ERR_TOPIC_WILDCARD;
     }
   }
-  return stringFieldSize(topic);
+  const size = stringFieldSize(topic);
+  if (size > 0) {
+    lastTopic = topic;
+    lastTopicSize = size;
+  }
+  return size;
 }
 
 /**
