@@ -289,6 +289,32 @@ export function encodeAck(buffer: Bytes, at: number, version: number, type: numb
   return total;
 }
 
+/**
+ * The part SUBSCRIBE and UNSUBSCRIBE (`type`) share: sizes the packet whose filter list takes `listSize`
+ * bytes, checks the room, and writes everything before the list. Returns the offset of the list, or an
+ * error code.
+ */
+function writeFilterRequestHead(buffer: Bytes, at: number, version: number, type: number, packetId: number,
+  properties: Properties | null, listSize: number): number {
+  const v5 = version === mqtt.MQTT_5;
+  const propertiesSize = v5 ? encodeProperties(properties, type, null, 0) : 0;
+  if (propertiesSize < 0) {
+    return propertiesSize;
+  }
+  const length = 2 + listSize + (v5 ? blockSize(propertiesSize) : 0);
+  const total = packetSize(buffer, at, length);
+  if (total < 0) {
+    return total;
+  }
+  // [MQTT-3.8.1-1], [MQTT-3.10.1-1] the fixed-header flags of both are 0010.
+  let pos = writeHeader(buffer, at, (type << 4) | 0x02, length);
+  pos = writeU16(buffer, pos, packetId);
+  if (v5) {
+    pos = writePropertyBlock(buffer, pos, properties, type, propertiesSize);
+  }
+  return pos;
+}
+
 /** SUBSCRIBE for the first `count` entries of `subscriptions`. */
 export function encodeSubscribe(buffer: Bytes, at: number, version: number, packetId: number,
   subscriptions: Subscription[], count: number, properties: Properties | null): number {
@@ -300,7 +326,7 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
     return errors.ERR_TOPIC_FILTER;
   }
   const v5 = version === mqtt.MQTT_5;
-  let length = 2;
+  let listSize = 0;
   for (let i = 0; i < count; i++) {
     const subscription = subscriptions[i];
     const size = topicFilterFieldSize(subscription.topicFilter);
@@ -315,24 +341,11 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
       (subscription.noLocal && subscription.topicFilter.indexOf("$share/") === 0))) {
       return errors.ERR_BAD_ARGUMENT;
     }
-    length += size + 1;
+    listSize += size + 1;
   }
-  const propertiesSize = v5 ? encodeProperties(properties, mqtt.SUBSCRIBE, null, 0) : 0;
-  if (propertiesSize < 0) {
-    return propertiesSize;
-  }
-  if (v5) {
-    length += blockSize(propertiesSize);
-  }
-  const total = packetSize(buffer, at, length);
-  if (total < 0) {
-    return total;
-  }
-  // [MQTT-3.8.1-1] SUBSCRIBE's fixed-header flags are 0010.
-  let pos = writeHeader(buffer, at, (mqtt.SUBSCRIBE << 4) | 0x02, length);
-  pos = writeU16(buffer, pos, packetId);
-  if (v5) {
-    pos = writePropertyBlock(buffer, pos, properties, mqtt.SUBSCRIBE, propertiesSize);
+  let pos = writeFilterRequestHead(buffer, at, version, mqtt.SUBSCRIBE, packetId, properties, listSize);
+  if (pos < 0) {
+    return pos;
   }
   for (let i = 0; i < count; i++) {
     const subscription = subscriptions[i];
@@ -345,7 +358,7 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
     setByte(buffer, pos, options);
     pos++;
   }
-  return total;
+  return pos - at;
 }
 
 /** UNSUBSCRIBE for the first `count` entries of `topicFilters`. */
@@ -358,36 +371,22 @@ export function encodeUnsubscribe(buffer: Bytes, at: number, version: number, pa
   if (count < 1 || count > topicFilters.length) {
     return errors.ERR_TOPIC_FILTER;
   }
-  const v5 = version === mqtt.MQTT_5;
-  let length = 2;
+  let listSize = 0;
   for (let i = 0; i < count; i++) {
     const size = topicFilterFieldSize(topicFilters[i]);
     if (size < 0) {
       return size;
     }
-    length += size;
+    listSize += size;
   }
-  const propertiesSize = v5 ? encodeProperties(properties, mqtt.UNSUBSCRIBE, null, 0) : 0;
-  if (propertiesSize < 0) {
-    return propertiesSize;
-  }
-  if (v5) {
-    length += blockSize(propertiesSize);
-  }
-  const total = packetSize(buffer, at, length);
-  if (total < 0) {
-    return total;
-  }
-  // [MQTT-3.10.1-1] UNSUBSCRIBE's fixed-header flags are 0010.
-  let pos = writeHeader(buffer, at, (mqtt.UNSUBSCRIBE << 4) | 0x02, length);
-  pos = writeU16(buffer, pos, packetId);
-  if (v5) {
-    pos = writePropertyBlock(buffer, pos, properties, mqtt.UNSUBSCRIBE, propertiesSize);
+  let pos = writeFilterRequestHead(buffer, at, version, mqtt.UNSUBSCRIBE, packetId, properties, listSize);
+  if (pos < 0) {
+    return pos;
   }
   for (let i = 0; i < count; i++) {
     pos = writeString(buffer, pos, topicFilters[i]);
   }
-  return total;
+  return pos - at;
 }
 
 export function encodePingreq(buffer: Bytes, at: number): number {

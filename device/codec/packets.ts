@@ -104,7 +104,7 @@ export class Packet {
   // MQTT 5.0 properties: the whole block, then per identifier a presence bit and a value. For numbers the
   // value is the number; for strings and binary data it is the offset of the bytes and
   // propertyLengths[id] their length. User properties and subscription identifiers may repeat: count
-  // them here and walk them with userPropertyAt / subscriptionIdentifierAt.
+  // them here and walk them with repeatedPropertyAt.
   propertiesOffset = 0;
   propertiesLength = 0;
   propertiesPresentLow = 0;
