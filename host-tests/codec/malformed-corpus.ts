@@ -411,6 +411,9 @@ const topics: DecodeCase[] = [
     expected: ERR_TOPIC_WILDCARD, spec: "[MQTT-3.3.2-2], [MQTT-4.7.0-1]" },
   { name: "v4 empty topic name", version: 4, bytes: "30 03 00 00 78", expected: ERR_TOPIC_EMPTY,
     spec: "[MQTT-4.7.3-1]" },
+  // Topic "a", properties: Response Topic (0x08) "r/+", no payload.
+  { name: "v5 PUBLISH with a wildcard in its response topic", version: 5,
+    bytes: pkt(0x30, str("a"), [0x06, 0x08], str("r/+")), expected: ERR_TOPIC_WILDCARD, spec: "[MQTT-3.3.2-14]" },
   { name: "v5 empty topic name without a topic alias", version: 5, bytes: "30 03 00 00 00", expected: ERR_TOPIC_EMPTY,
     spec: "5.0 §3.3.2.1, [MQTT-4.7.3-1]" },
   { name: "v5 empty topic name with properties but no topic alias", version: 5,
