@@ -1,0 +1,629 @@
+// The whole client over a real socket: starling's NodeClient against MQTT.js, both talking to the SAME
+// broker in one run. Two measures:
+//
+//   throughput  one publisher sends N messages (64-byte payload, MQTT 3.1.1) to a topic that one subscriber
+//               of the same library receives; messages per CPU-second of this process (process.cpuUsage(),
+//               user + system), from the first publish until the subscriber has them all (and, at QoS 1,
+//               the publisher has every PUBACK). QoS 0 and QoS 1; rounds alternate ours/theirs, median kept.
+//   memory      K clients of one library, each with keep-alive and subscribed to its own topic, in a fresh
+//               child process per library (--expose-gc); RSS and heapUsed after GC, before and after
+//               connecting them; bytes per client.
+//
+//   npm run bench:client                          the full run (about 2 minutes on a 2-core machine)
+//   npm run bench:client -- --messages 20000 --clients 200 --rounds 1   a quick, noisier run
+//   npm run bench:client -- --json out.json       also write the results as JSON
+//   npm run bench:client -- --only starling       throughput of one side only (for node --cpu-prof)
+//
+// The broker is Debian's mosquitto when installed, in its own process, so this process's CPU is only the
+// clients'; otherwise the embedded Aedes broker, whose CPU is then counted on both sides alike (said so in
+// the output). Pacing is the same for both libraries: the publisher stays at most --lag messages ahead of
+// the subscriber; at QoS 1 starling's own in-flight window (inflightWindow 16) bounds it further, MQTT.js
+// pipelines everything the lag allows. Not a test: nothing here asserts a time.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { connect as mqttConnect } from "mqtt";
+import type { MqttClient } from "mqtt";
+import { NodeClient } from "../device/platform/node/client";
+import { EngineOptions } from "../device/engine";
+import type { EngineEvents } from "../device/engine";
+import { ERR_QUEUE_FULL, PUBACK, SUBACK } from "../device/codec";
+import type { Packet } from "../device/codec";
+import { findProgram, startAedes, startMosquitto } from "../host-tests/peers";
+import type { Broker } from "../host-tests/peers";
+
+const THROUGHPUT_TARGET = 3;
+const MEMORY_TARGET = 10;
+const TOPIC = "bench/throughput";
+
+interface Options {
+  messages: number;
+  payload: number;
+  clients: number;
+  rounds: number;
+  lag: number;
+  window: number;
+  broker: "auto" | "mosquitto" | "aedes";
+  only: "both" | "starling" | "mqttjs";
+  json: string | null;
+  // Child mode (memory): which library, which broker port.
+  child: string | null;
+  library: string;
+  port: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = {
+    messages: 100_000, payload: 64, clients: 1000, rounds: 5, lag: 1000, window: 16, broker: "auto", only: "both",
+    json: null, child: null, library: "", port: 0,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if (value === undefined) {
+      usage(arg);
+    }
+    i++;
+    if (arg === "--messages") options.messages = Number(value);
+    else if (arg === "--payload") options.payload = Number(value);
+    else if (arg === "--clients") options.clients = Number(value);
+    else if (arg === "--rounds") options.rounds = Math.max(1, Number(value));
+    else if (arg === "--lag") options.lag = Number(value);
+    else if (arg === "--window") options.window = Number(value);
+    else if (arg === "--broker" && (value === "auto" || value === "mosquitto" || value === "aedes")) options.broker = value;
+    else if (arg === "--only" && (value === "both" || value === "starling" || value === "mqttjs")) options.only = value;
+    else if (arg === "--json") options.json = value;
+    else if (arg === "--child") options.child = value;
+    else if (arg === "--library") options.library = value;
+    else if (arg === "--port") options.port = Number(value);
+    else usage(arg);
+  }
+  return options;
+}
+
+function usage(arg: string): never {
+  console.error(`bad argument: ${arg}\nusage: tsx bench/client.ts [--messages N] [--payload BYTES] [--clients K] ` +
+    "[--rounds R] [--lag N] [--window N] [--broker auto|mosquitto|aedes] [--only both|starling|mqttjs] [--json FILE]");
+  process.exit(2);
+}
+
+function payloadOf(size: number): Buffer {
+  const payload = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) {
+    payload[i] = 0x20 + (i % 90);
+  }
+  return payload;
+}
+
+// ---- starling ----
+
+let clientNumber = 0;
+
+function starlingOptions(window: number): EngineOptions {
+  const options = new EngineOptions();
+  options.protocolVersion = 4;
+  options.clientId = `starling-bench-${process.pid}-${++clientNumber}`;
+  options.keepAlive = 60;
+  options.inflightWindow = window;
+  return options;
+}
+
+/** A NodeClient with its events as plain callbacks; resolves once connected. */
+class StarlingSide implements EngineEvents {
+  readonly client: NodeClient;
+  onMessage: (packet: Packet) => void = () => {};
+  onAcknowledged: (type: number, packetId: number) => void = () => {};
+  private onConnected: (() => void) | null = null;
+
+  constructor(port: number, options: EngineOptions) {
+    this.client = new NodeClient({ host: "127.0.0.1", port, tls: null }, options, this);
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.onConnected = resolve;
+      this.client.connect();
+    });
+  }
+
+  /** Subscribes and resolves on the SUBACK. */
+  subscribe(filter: string, qos: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const previous = this.onAcknowledged;
+      const id = this.client.subscribe(filter, qos);
+      if (id <= 0) {
+        reject(new Error(`subscribe failed: ${id}`));
+        return;
+      }
+      this.onAcknowledged = (type, packetId) => {
+        if (type === SUBACK && packetId === id) {
+          this.onAcknowledged = previous;
+          resolve();
+        }
+      };
+    });
+  }
+
+  stop(): void {
+    this.client.disconnect();
+  }
+
+  connected(): void {
+    const done = this.onConnected;
+    this.onConnected = null;
+    if (done !== null) done();
+  }
+
+  disconnected(code: number): void {
+    if (code !== 0) console.error(`starling client disconnected: ${code}`);
+  }
+
+  message(packet: Packet): void {
+    this.onMessage(packet);
+  }
+
+  acknowledged(type: number, packetId: number): void {
+    this.onAcknowledged(type, packetId);
+  }
+}
+
+// ---- MQTT.js ----
+
+function mqttjsConnect(port: number): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqttConnect({
+      host: "127.0.0.1", port, protocol: "mqtt", protocolVersion: 4, keepalive: 60, clean: true, reconnectPeriod: 0,
+      clientId: `mqttjs-bench-${process.pid}-${++clientNumber}`,
+    });
+    client.once("connect", () => resolve(client));
+    client.once("error", reject);
+  });
+}
+
+function mqttjsSubscribe(client: MqttClient, filter: string, qos: 0 | 1): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.subscribe(filter, { qos }, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function mqttjsEnd(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => client.end(false, {}, () => resolve()));
+}
+
+// ---- throughput ----
+
+interface Throughput {
+  /** Socket reads ('data' events) on the subscriber's side during the run: the chunking the broker chose. */
+  subscriberReads: number;
+  messages: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+  perCpuSecond: number;
+  perWallSecond: number;
+}
+
+/** The pacing both sides share: publish while the subscriber is at most `lag` behind; resume from events. */
+class Pump {
+  sent = 0;
+  received = 0;
+  acked = 0;
+  reads = 0;
+  private scheduled = false;
+  private windowFull = false;
+  private done: (() => void) | null = null;
+  private startCpu = process.cpuUsage();
+  private startWall = process.hrtime.bigint();
+  private endCpu = this.startCpu;
+  private endWall = this.startWall;
+
+  constructor(readonly total: number, readonly lag: number, readonly qos: number,
+    private readonly publishOne: () => boolean) {}
+
+  run(): Promise<Throughput> {
+    return new Promise((resolve) => {
+      this.done = () => {
+        const cpuSeconds = (this.endCpu.user - this.startCpu.user + this.endCpu.system - this.startCpu.system) / 1e6;
+        const wallSeconds = Number(this.endWall - this.startWall) / 1e9;
+        resolve({
+          subscriberReads: this.reads, messages: this.total, cpuSeconds, wallSeconds,
+          perCpuSecond: this.total / cpuSeconds, perWallSecond: this.total / wallSeconds,
+        });
+      };
+      this.startCpu = process.cpuUsage();
+      this.startWall = process.hrtime.bigint();
+      this.pump();
+    });
+  }
+
+  /** Publishes as far as the pacing allows; returns when blocked (a later event calls wake()). */
+  pump(): void {
+    this.scheduled = false;
+    this.windowFull = false;
+    while (this.sent < this.total && this.sent - this.received < this.lag) {
+      if (!this.publishOne()) {
+        this.windowFull = true;
+        return;
+      }
+      this.sent++;
+    }
+  }
+
+  /**
+   * Called from message and acknowledgement events: pumps again once the current event is done. Blocked by
+   * the lag, it waits until the subscriber has caught up by half of it, so that publishing goes in bursts
+   * (as it would from a real producer) rather than settling into one-message ping-pong; blocked by
+   * starling's full window, it goes on as soon as an acknowledgement frees a slot.
+   */
+  wake(): void {
+    if (this.scheduled || this.sent >= this.total) {
+      return;
+    }
+    if (this.windowFull || this.sent - this.received <= this.lag / 2) {
+      this.scheduled = true;
+      setImmediate(() => this.pump());
+    }
+  }
+
+  messageArrived(): void {
+    this.received++;
+    this.check();
+    this.wake();
+  }
+
+  ackArrived(): void {
+    this.acked++;
+    this.check();
+    this.wake();
+  }
+
+  private check(): void {
+    if (this.received === this.total && (this.qos === 0 || this.acked === this.total) && this.done !== null) {
+      this.endCpu = process.cpuUsage();
+      this.endWall = process.hrtime.bigint();
+      const done = this.done;
+      this.done = null;
+      done();
+    }
+  }
+}
+
+/**
+ * Counts the subscriber socket's reads, to show how the broker chunked the stream: a diagnostic only (an
+ * extra 'data' listener, the same on both sides; for starling it reaches into the driver's socket).
+ */
+function countReads(socket: unknown, pump: Pump): void {
+  if (socket instanceof net.Socket) {
+    socket.on("data", () => {
+      pump.reads++;
+    });
+  } else {
+    pump.reads = -1;
+  }
+}
+
+async function starlingThroughput(port: number, qos: number, options: Options, payload: Buffer): Promise<Throughput> {
+  const subscriber = new StarlingSide(port, starlingOptions(options.window));
+  const publisher = new StarlingSide(port, starlingOptions(options.window));
+  await Promise.all([subscriber.start(), publisher.start()]);
+  const topic = `${TOPIC}/starling/${clientNumber}`;
+  await subscriber.subscribe(topic, qos);
+  const client = publisher.client;
+  const length = payload.length;
+  // The application API: publish() of a byte payload (the whole array) re-arms the driver's timer itself.
+  const pump = new Pump(options.messages, options.lag, qos, () => {
+    const result = client.publish(topic, payload, qos, false);
+    if (result === ERR_QUEUE_FULL) {
+      return false;
+    }
+    if (result < 0) {
+      throw new Error(`publish failed: ${result}`);
+    }
+    return true;
+  });
+  countReads((subscriber.client as unknown as { socket: unknown }).socket, pump);
+  let badPayload = 0;
+  subscriber.onMessage = (packet) => {
+    if (packet.payloadLength !== length) badPayload++;
+    pump.messageArrived();
+  };
+  publisher.onAcknowledged = (type) => {
+    if (type === PUBACK) pump.ackArrived();
+  };
+  const result = await pump.run();
+  subscriber.stop();
+  publisher.stop();
+  if (badPayload > 0) throw new Error(`starling: ${badPayload} messages with a wrong payload`);
+  return result;
+}
+
+async function mqttjsThroughput(port: number, qos: number, options: Options, payload: Buffer): Promise<Throughput> {
+  const [subscriber, publisher] = await Promise.all([mqttjsConnect(port), mqttjsConnect(port)]);
+  const topic = `${TOPIC}/mqttjs/${clientNumber}`;
+  await mqttjsSubscribe(subscriber, topic, qos as 0 | 1);
+  const publishOptions = { qos: qos as 0 | 1, retain: false };
+  let failed: Error | null = null;
+  const onPublished = qos === 0 ? undefined : (error?: Error) => {
+    if (error) failed = error;
+    else pump.ackArrived();
+  };
+  const pump = new Pump(options.messages, options.lag, qos, () => {
+    publisher.publish(topic, payload, publishOptions, onPublished);
+    return true;
+  });
+  countReads(subscriber.stream, pump);
+  let badPayload = 0;
+  subscriber.on("message", (_topic, message) => {
+    if (message.length !== payload.length) badPayload++;
+    pump.messageArrived();
+  });
+  const result = await pump.run();
+  await Promise.all([mqttjsEnd(subscriber), mqttjsEnd(publisher)]);
+  if (failed !== null) throw failed;
+  if (badPayload > 0) throw new Error(`MQTT.js: ${badPayload} messages with a wrong payload`);
+  return result;
+}
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The round whose messages per CPU-second is the median. */
+function medianRun(runs: Throughput[]): Throughput {
+  const m = median(runs.map((r) => r.perCpuSecond));
+  let best = runs[0];
+  for (const r of runs) {
+    if (Math.abs(r.perCpuSecond - m) < Math.abs(best.perCpuSecond - m)) best = r;
+  }
+  return best;
+}
+
+// ---- memory (child processes) ----
+
+interface MemoryResult {
+  library: string;
+  clients: number;
+  rssBefore: number;
+  rssAfter: number;
+  heapUsedBefore: number;
+  heapUsedAfter: number;
+  externalBefore: number;
+  externalAfter: number;
+  connectMs: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function collect(): Promise<NodeJS.MemoryUsage> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  if (gc !== undefined) {
+    gc();
+    gc();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return process.memoryUsage();
+}
+
+/** Opens `count` clients of `library`, each subscribed to its own topic; at most 50 connecting at once. */
+async function openClients(library: string, port: number, count: number, first: number,
+  kept: unknown[]): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = first + next++;
+      const filter = `bench/memory/${library}/${i}`;
+      if (library === "starling") {
+        const side = new StarlingSide(port, starlingOptions(4));
+        await side.start();
+        await side.subscribe(filter, 1);
+        kept.push(side);
+      } else {
+        const client = await mqttjsConnect(port);
+        await mqttjsSubscribe(client, filter, 1);
+        kept.push(client);
+      }
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let w = 0; w < 50; w++) workers.push(worker());
+  await Promise.all(workers);
+}
+
+async function memoryChild(options: Options): Promise<void> {
+  const kept: unknown[] = [];
+  // A few clients first, so that code loaded and caches filled on first use are in the baseline.
+  await openClients(options.library, options.port, 10, 0, kept);
+  const before = await collect();
+  const started = Date.now();
+  await openClients(options.library, options.port, options.clients, 10, kept);
+  const connectMs = Date.now() - started;
+  const after = await collect();
+  const result: MemoryResult = {
+    library: options.library,
+    clients: options.clients,
+    rssBefore: before.rss,
+    rssAfter: after.rss,
+    heapUsedBefore: before.heapUsed,
+    heapUsedAfter: after.heapUsed,
+    externalBefore: before.external,
+    externalAfter: after.external,
+    connectMs,
+  };
+  process.stdout.write(JSON.stringify(result) + "\n");
+  process.exit(0);
+}
+
+function runMemoryChild(library: string, port: number, clients: number): Promise<MemoryResult> {
+  const script = fileURLToPath(import.meta.url);
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath,
+      ["--expose-gc", "--import", "tsx", script, "--child", "memory", "--library", library, "--port", String(port),
+        "--clients", String(clients)],
+      { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        reject(new Error(`memory child (${library}) exited with ${code ?? signal}: ${err}`));
+        return;
+      }
+      resolve(JSON.parse(out.trim()) as MemoryResult);
+    });
+  });
+}
+
+// ---- report ----
+
+function cpuModel(): string {
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    if (line !== undefined) return line.slice(line.indexOf(":") + 1).trim();
+  } catch {
+    // not Linux
+  }
+  return cpus()[0]?.model ?? "unknown";
+}
+
+function formatNumber(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+interface Row {
+  metric: string;
+  starling: number;
+  mqttjs: number;
+  /** starling / MQTT.js for rates, MQTT.js / starling for costs: above 1 means starling is better. */
+  advantage: number;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.child === "memory") {
+    await memoryChild(options);
+    return;
+  }
+  const started = Date.now();
+  const machine = { node: process.version, nproc: cpus().length, cpu: cpuModel(), memoryGiB: Math.round(totalmem() / 2 ** 30) };
+  const useMosquitto = options.broker === "mosquitto" || (options.broker === "auto" && findProgram("mosquitto") !== null);
+  // No limit on what mosquitto queues for a client: pacing, not the broker, bounds the backlog.
+  const broker: Broker = useMosquitto
+    ? await startMosquitto(["max_queued_messages 0", "max_inflight_messages 0"])
+    : await startAedes();
+  const brokerName = useMosquitto
+    ? `mosquitto (${findProgram("mosquitto")}, its own process: this process's CPU is the clients' only)`
+    : "embedded Aedes (in this process: its CPU is counted on both sides)";
+  console.log(`client benchmark: starling (NodeClient) vs MQTT.js — node ${machine.node}, ${machine.nproc} CPUs, ${machine.cpu}`);
+  console.log(`broker: ${brokerName}, 127.0.0.1:${broker.port}`);
+  console.log(`throughput: ${formatNumber(options.messages)} messages of ${options.payload} B, MQTT 3.1.1, one publisher -> one ` +
+    `subscriber, publisher at most ${options.lag} ahead; starling inflightWindow ${options.window}; ` +
+    `${options.rounds} rounds alternating, median; load average ${loadavg()[0].toFixed(2)}`);
+  console.log("");
+
+  const payload = payloadOf(options.payload);
+  const rows: Row[] = [];
+  const readsLines: string[] = [];
+  const runs: Record<string, { starling: Throughput[]; mqttjs: Throughput[] }> = {};
+  try {
+    // Warm-up: both sides, both QoS, a tenth of the messages, so that neither is timed cold.
+    const warm = { ...options, messages: Math.max(1000, Math.round(options.messages / 10)) };
+    for (const qos of [0, 1]) {
+      if (options.only !== "mqttjs") await starlingThroughput(broker.port, qos, warm, payload);
+      if (options.only !== "starling") await mqttjsThroughput(broker.port, qos, warm, payload);
+    }
+    for (const qos of [0, 1]) {
+      const key = `QoS ${qos}`;
+      runs[key] = { starling: [], mqttjs: [] };
+      for (let round = 0; round < options.rounds; round++) {
+        if (options.only !== "mqttjs") runs[key].starling.push(await starlingThroughput(broker.port, qos, options, payload));
+        if (options.only !== "starling") runs[key].mqttjs.push(await mqttjsThroughput(broker.port, qos, options, payload));
+      }
+      if (options.only !== "both") {
+        const side = options.only === "starling" ? runs[key].starling : runs[key].mqttjs;
+        const m = medianRun(side);
+        console.log(`${options.only} ${key}: ${formatNumber(m.perCpuSecond)} messages per CPU-second ` +
+          `(${m.cpuSeconds.toFixed(2)} CPU-s, ${formatNumber(m.perWallSecond)} per wall second)`);
+        continue;
+      }
+      const ours = medianRun(runs[key].starling);
+      const theirs = medianRun(runs[key].mqttjs);
+      rows.push({ metric: `throughput ${key} (messages / CPU-s)`, starling: ours.perCpuSecond, mqttjs: theirs.perCpuSecond,
+        advantage: ours.perCpuSecond / theirs.perCpuSecond });
+      rows.push({ metric: `  (for reference: messages / wall-s)`, starling: ours.perWallSecond, mqttjs: theirs.perWallSecond,
+        advantage: ours.perWallSecond / theirs.perWallSecond });
+      readsLines.push(`${key}: subscriber socket reads per 1,000 messages (median round) — starling ` +
+        `${(ours.subscriberReads * 1000 / ours.messages).toFixed(0)}, MQTT.js ${(theirs.subscriberReads * 1000 / theirs.messages).toFixed(0)}; ` +
+        `per round: starling ${runs[key].starling.map((r) => formatNumber(r.perCpuSecond)).join(" ")}, ` +
+        `MQTT.js ${runs[key].mqttjs.map((r) => formatNumber(r.perCpuSecond)).join(" ")}`);
+    }
+    if (options.only !== "both") {
+      return;
+    }
+
+    const memory: Record<string, MemoryResult> = {};
+    memory.starling = await runMemoryChild("starling", broker.port, options.clients);
+    memory.mqttjs = await runMemoryChild("mqttjs", broker.port, options.clients);
+    const per = (m: MemoryResult, field: "rss" | "heapUsed" | "external" | "heap+external"): number => {
+      if (field === "heap+external") return per(m, "heapUsed") + per(m, "external");
+      return (m[`${field}After` as keyof MemoryResult] as number - (m[`${field}Before` as keyof MemoryResult] as number)) / m.clients;
+    };
+    // heapUsed leaves out ArrayBuffer contents (starling's preallocated buffers): they are in external.
+    for (const field of ["rss", "heapUsed", "external", "heap+external"] as const) {
+      const ours = per(memory.starling, field);
+      const theirs = per(memory.mqttjs, field);
+      rows.push({ metric: `memory per client: ${field} (bytes)`, starling: ours, mqttjs: theirs, advantage: theirs / ours });
+    }
+
+    const header = ["metric", "starling", "MQTT.js", "ratio"];
+    const widths = [42, 12, 12, 7];
+    const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+    console.log(line(header));
+    console.log(line(widths.map((w) => "-".repeat(w))));
+    for (const row of rows) {
+      console.log(line([row.metric, formatNumber(row.starling), formatNumber(row.mqttjs), `${row.advantage.toFixed(2)}x`]));
+    }
+    for (const readsLine of readsLines) console.log(readsLine);
+    console.log("ratio: starling's advantage (its rate / MQTT.js's; MQTT.js's bytes / its bytes): above 1 is better");
+    console.log(`memory: ${options.clients} clients per library in a fresh child each (keep-alive 60 s, one QoS 1 ` +
+      `subscription each; starling EngineOptions defaults), after GC; connect took ${memory.starling.connectMs} ms / ` +
+      `${memory.mqttjs.connectMs} ms`);
+    console.log("");
+    const q0 = rows[0].advantage;
+    const q1 = rows[2].advantage;
+    const rssRatio = rows[4].advantage;
+    const heapRatio = rows[7].advantage;
+    const throughputMet = q0 >= THROUGHPUT_TARGET && q1 >= THROUGHPUT_TARGET;
+    const memoryMet = rssRatio >= MEMORY_TARGET && heapRatio >= MEMORY_TARGET;
+    console.log(`target: ${THROUGHPUT_TARGET}x MQTT.js throughput per CPU-second (QoS 0 and 1): ` +
+      `${throughputMet ? "MET" : "NOT MET"} (${q0.toFixed(2)}x, ${q1.toFixed(2)}x)`);
+    console.log(`target: one tenth of MQTT.js memory per client (RSS, and heap + external): ${memoryMet ? "MET" : "NOT MET"} ` +
+      `(RSS ${rssRatio.toFixed(2)}x smaller, heap + external ${heapRatio.toFixed(2)}x smaller)`);
+    console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s, load average ${loadavg()[0].toFixed(2)})`);
+
+    if (options.json !== null) {
+      writeFileSync(options.json, JSON.stringify({
+        benchmark: "client", date: new Date().toISOString(), machine, broker: useMosquitto ? "mosquitto" : "aedes",
+        options: { messages: options.messages, payload: options.payload, clients: options.clients, rounds: options.rounds,
+          lag: options.lag, window: options.window },
+        rows, runs, memory, targets: { throughput: THROUGHPUT_TARGET, memory: MEMORY_TARGET, throughputMet, memoryMet },
+      }, null, 2) + "\n");
+      console.log(`wrote ${options.json}`);
+    }
+  } finally {
+    await broker.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
