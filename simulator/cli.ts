@@ -82,7 +82,8 @@ function readScenarioFile(file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
-    throw new UsageError(`--scenario ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw new UsageError(`--scenario ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
+      `check the path, or name one of ${SCENARIOS.join(", ")}`);
   }
   try {
     const value = JSON.parse(text) as unknown;
@@ -107,6 +108,7 @@ export function fleetCommand(): Command {
     .addOption(new Option("--seed <n>", "seed of the run: the same seed replays the same schedule").default(1).argParser(integer("--seed", 0, 2147483646)))
     .addOption(new Option("--protocol <version>", "MQTT version").choices(["3.1.1", "5"]).default("3.1.1"))
     .addOption(new Option("--keepalive <s>", "devices' keep-alive in seconds").default(5).argParser(integer("--keepalive", 1, 65535)))
+    .addOption(new Option("--keepalive-grace <s>", "seconds a broker may take past 1.5x keep-alive to drop a silent device (mosquitto 2.0 checks about every 5 s)").default(6).argParser((v) => (Number(v) === 0 ? 0 : positive("--keepalive-grace", 3600)(v))))
     .addOption(new Option("--client-id <template>", "device client id; {i} is the device number").default("starling-{i}"))
     .addOption(new Option("--topic <template>", "device topic; {id} is the client id").default("starling/{id}/telemetry"))
     .addOption(new Option("--ca <file>", "TLS: certificate authority (PEM) to trust"))
@@ -131,28 +133,40 @@ export function resolveConfig(command: Command): RunConfig {
       throw new UsageError(`--scenario "${scenario}" is not one of ${SCENARIOS.join(", ")} nor a .json file`);
     }
     const fromFile = readScenarioFile(scenario);
-    // A flag given on the command line wins over the file.
-    const explicit = Object.fromEntries(Object.keys(options).filter((k) => command.getOptionValueSource(k) === "cli").map((k) => [k, options[k]]));
+    // A flag given on the command line wins over the file (but --scenario named the file itself).
+    const explicit = Object.fromEntries(Object.keys(options)
+      .filter((k) => k !== "scenario" && command.getOptionValueSource(k) === "cli").map((k) => [k, options[k]]));
     values = { ...options, ...fromFile, ...explicit };
-    scenario = String(values.scenario ?? "mixed");
+    scenario = String(fromFile.scenario ?? "mixed");
     if (!SCENARIOS.includes(scenario as ScenarioName)) {
       throw new UsageError(`the scenario file says scenario "${scenario}": it must be one of ${SCENARIOS.join(", ")}`);
     }
     for (const [name, check] of [["devices", integer("devices", 1, 28000)], ["qos", integer("qos", 0, 2)], ["rate", positive("rate", 1000)],
       ["payload", integer("payload", 16, 65536)], ["duration", positive("duration", 86400)], ["seed", integer("seed", 0, 2147483646)],
-      ["keepalive", integer("keepalive", 1, 65535)]] as const) {
+      ["keepalive", integer("keepalive", 1, 65535)], ["ramp", (v: string) => (Number(v) === 0 ? 0 : positive("ramp", 3600)(v))],
+      ["keepaliveGrace", (v: string) => (Number(v) === 0 ? 0 : positive("keepaliveGrace", 3600)(v))]] as const) {
       try {
         values[name] = check(String(values[name]));
       } catch (error) {
         throw new UsageError(`the scenario file ${(error as Error).message}`);
       }
     }
+    const protocol = String(values.protocol);
+    if (protocol !== "3.1.1" && protocol !== "5") {
+      throw new UsageError(`the scenario file says protocol ${JSON.stringify(values.protocol)}: write "3.1.1" or 5`);
+    }
+    values.protocol = protocol;
   }
   const keepAlive = values.keepalive as number;
+  const grace = values.keepaliveGrace as number;
   const duration = values.duration as number;
-  if ((scenario === "keepalive" || scenario === "will" || scenario === "mixed") && duration < 1.5 * keepAlive + 6) {
-    throw new UsageError(`--duration ${duration} is too short for the ${scenario} scenario with --keepalive ${keepAlive}: ` +
-      `a silent or killed device needs 1.5x keep-alive to be noticed; use --duration ${Math.ceil(1.5 * keepAlive + 6)} or more, or a shorter --keepalive`);
+  // Devices are struck down after the first second of traffic: cuts need a few seconds of it; hung and
+  // killed devices need their wills to be due before the end (1.5x keep-alive plus the grace, and a margin).
+  const shortest = scenario === "qos" ? 4 : Math.ceil(1.5 * keepAlive + grace + 4);
+  if (scenario !== "telemetry" && duration < shortest) {
+    throw new UsageError(`--duration ${duration} is too short for the ${scenario} scenario with --keepalive ${keepAlive} and ` +
+      `--keepalive-grace ${grace}: a struck-down device needs 1.5x keep-alive plus the grace to be noticed; use --duration ` +
+      `${shortest} or more, or a shorter --keepalive`);
   }
   if (scenario === "qos" && values.qos === 0) {
     throw new UsageError("the qos scenario checks QoS 1 and 2 delivery: use --qos 1 or --qos 2");
@@ -165,6 +179,12 @@ export function resolveConfig(command: Command): RunConfig {
     throw new UsageError(`--report ${report}: the folder ${path.dirname(path.resolve(report))} does not exist`);
   }
   const devices = values.devices as number;
+  const secure = values.broker !== undefined && String(values.broker).startsWith("mqtts:");
+  for (const option of ["ca", "cert", "key", "servername", "insecure"]) {
+    if (values[option] !== undefined && !secure) {
+      throw new UsageError(`--${option} is a TLS option: use it with an mqtts:// --broker URL (the embedded broker speaks plain MQTT)`);
+    }
+  }
   let broker: RunConfig["broker"] = null;
   if (values.broker !== undefined) {
     const parsed = parseBrokerUrl(String(values.broker));
@@ -175,9 +195,7 @@ export function resolveConfig(command: Command): RunConfig {
       servername: (values.servername as string | undefined) ?? parsed.host,
       rejectUnauthorized: values.insecure !== true,
     } : null;
-    if (!parsed.secure && (values.ca !== undefined || values.cert !== undefined || values.key !== undefined)) {
-      throw new UsageError("--ca, --cert and --key are TLS options: use an mqtts:// broker URL with them");
-    }
+
     broker = { host: parsed.host, port: parsed.port, tls: tlsOptions, url: `${parsed.secure ? "mqtts" : "mqtt"}://${parsed.host}:${parsed.port}` };
   }
   // Every device holds one socket, and the embedded broker one more per device, in this process.
@@ -191,6 +209,7 @@ export function resolveConfig(command: Command): RunConfig {
     broker, devices, scenario: scenario as ScenarioName,
     qos: values.qos as number, rate: values.rate as number, payload: values.payload as number, duration,
     ramp: Number(values.ramp), seed: values.seed as number, protocol: values.protocol === "5" ? 5 : 4, keepAlive,
+    keepAliveGrace: grace,
     username: (values.username as string | undefined) ?? null, password: (values.password as string | undefined) ?? null,
     clientId: String(values.clientId), topic: String(values.topic), report: report ?? null,
     faultNoResend: values.faultNoResend === true,

@@ -109,7 +109,7 @@ export class Observer {
     const add = (name: string, checked: number, what: string, examples: Counterexample[], failures: number) => {
       verdicts.push({
         name, pass: failures === 0,
-        detail: `${what}: ${checked.toLocaleString()} checked, ${failures.toLocaleString()} failed`,
+        detail: `${what}: ${checked.toLocaleString("en-US")} checked, ${failures.toLocaleString("en-US")} failed`,
         counterexamples: examples.slice(0, MAX_COUNTEREXAMPLES),
       });
     };

@@ -53,9 +53,9 @@ const FATES: Record<RunConfig["scenario"], { killed: number; clean: number; sile
   mixed: { killed: 0.05, clean: 0.05, silent: 0.05, cut: 0.1 },
 };
 
-/** Seconds a run needs after a silent device stops before its will is due: 1.5x keep-alive and slack. */
+/** Seconds after a device hangs (or is killed) by which the broker must have published its will. */
 export function keepAliveBound(config: RunConfig): number {
-  return 1.5 * config.keepAlive + 2;
+  return 1.5 * config.keepAlive + config.keepAliveGrace;
 }
 
 export function planFleet(config: RunConfig): DevicePlan[] {

@@ -23,6 +23,11 @@ export interface RunConfig {
   seed: number;
   protocol: 4 | 5;
   keepAlive: number;
+  /**
+   * Seconds a broker may take past 1.5x keep-alive to drop a silent device (and past a kill to publish its
+   * will): brokers check keep-alives on a timer of their own (mosquitto 2.0 about every 5 s).
+   */
+  keepAliveGrace: number;
   username: string | null;
   password: string | null;
   /** Device id template: {i} is the device index, e.g. "dev-{i}". */
@@ -57,6 +62,7 @@ export interface Sample {
   connected: number;
   /** Messages observed in the last second. */
   messagesPerSecond: number;
+  /** Errors in the last second (unexpected disconnects, refused publishes). */
   errors: number;
 }
 
@@ -72,8 +78,14 @@ export interface LatencySummary {
 
 export interface Report {
   starling: string;
-  /** The resolved configuration, with the password replaced by "***" when one was given. */
-  config: Omit<RunConfig, "password"> & { password: string | null };
+  /**
+   * The resolved configuration, with the password replaced by "***" when one was given, and of the TLS
+   * options only what is not secret (no keys, certificates or CA).
+   */
+  config: Omit<RunConfig, "password" | "broker"> & {
+    password: string | null;
+    broker: { host: string; port: number; url: string; tls: { servername: string | null; verify: boolean } | null } | null;
+  };
   brokerUrl: string;
   startedAt: string;
   seconds: number;

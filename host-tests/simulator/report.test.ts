@@ -110,6 +110,7 @@ function makeReport(options: { seed: number; devices: number; failing: boolean }
       ramp,
       seed: options.seed,
       protocol: 5,
+      keepAliveGrace: 6,
       keepAlive: 20,
       username: options.failing ? "fleet" : null,
       password: options.failing ? "***" : null,
