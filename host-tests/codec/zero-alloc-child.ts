@@ -12,49 +12,21 @@
 //   --split           each packet reaches the framer in two chunks, so it is gathered in the receive buffer
 //   --allocating      also allocates a 64-byte Uint8Array per cycle: proves the observer sees GC
 //
-// GC is observed with a PerformanceObserver on 'gc' entries; entries are delivered asynchronously, so the
-// loop runs to the end first and only entries whose start lies inside the loop's time window are counted.
-// No --expose-gc, no forced collections: whatever the loop leaves behind is there for a scavenge to find.
+// GC is observed by host-tests/gc-probe.ts: only collections that start while the measured loop runs count.
 
-import { PerformanceObserver, performance } from "node:perf_hooks";
 import {
   encodePublish, encodeAck, decodePacket, Framer, Packet, PublishFields, PUBLISH, PUBACK, MQTT_3_1_1, MQTT_5,
 } from "../../device/codec";
+import { GcProbe, type Measurement, keepGarbage, keptLength, parseOptions, printResult, warmUp } from "../gc-probe";
 
-interface Options {
-  cycles: number;
-  warmup: number;
-  payload: number;
-  payloadOffset: number;
-  split: boolean;
-  allocating: boolean;
+const options = parseOptions({ cycles: 1_000_000, warmup: 200_000, payload: 16, payloadOffset: 0, split: false, allocating: false });
+
+/** What the child prints: the measured loop, and what it ran with. */
+export interface CodecResult extends Measurement {
+  warmupCycles: number;
+  options: typeof options;
+  kept: number;
 }
-
-function parseOptions(argv: string[]): Options {
-  const options: Options = { cycles: 1_000_000, warmup: 200_000, payload: 16, payloadOffset: 0, split: false, allocating: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--allocating") {
-      options.allocating = true;
-    } else if (arg === "--split") {
-      options.split = true;
-    } else if (arg === "--cycles") {
-      options.cycles = Number(argv[++i]);
-    } else if (arg === "--warmup") {
-      options.warmup = Number(argv[++i]);
-    } else if (arg === "--payload") {
-      options.payload = Number(argv[++i]);
-    } else if (arg === "--payload-offset") {
-      options.payloadOffset = Number(argv[++i]);
-    } else {
-      process.stderr.write(`unknown argument ${arg}\n`);
-      process.exit(2);
-    }
-  }
-  return options;
-}
-
-const options = parseOptions(process.argv.slice(2));
 
 // Everything the loop touches is made here, once.
 const tx = new Uint8Array(8192);
@@ -73,8 +45,6 @@ fields.payloadLength = options.payload;
 fields.qos = 1;
 const allocating = options.allocating;
 const split = options.split;
-// Where --allocating keeps its garbage: a module variable, so the allocation cannot be optimized away.
-let kept: Uint8Array | null = null;
 
 /** Feeds tx[0 .. length) to the framer (whole, or in two chunks) and decodes it; returns the error code. */
 function receive(length: number, version: number): number {
@@ -114,70 +84,17 @@ function run(count: number): number {
       continue;
     }
     if (allocating) {
-      kept = new Uint8Array(64);
-      kept[0] = i & 0xff;
+      keepGarbage(i);
     }
     good++;
   }
   return good;
 }
 
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 100));
-}
-
-async function main(): Promise<void> {
-  const gcStarts: number[] = [];
-  const gcKinds: number[] = [];
-  const observer = new PerformanceObserver((list) => {
-    const entries = list.getEntries();
-    for (let i = 0; i < entries.length; i++) {
-      gcStarts.push(entries[i].startTime);
-      // 'gc' entries carry { kind } (1 = minor/scavenge, 4 = major, ...) in detail; older typings omit it.
-      const detail = (entries[i] as unknown as { detail?: { kind?: number } | null }).detail;
-      gcKinds.push(detail !== null && detail !== undefined && detail.kind !== undefined ? detail.kind : -1);
-    }
-  });
-  observer.observe({ entryTypes: ["gc"] });
-
-  // Warm-up: every function on the path, and run() itself as a whole call (not only through on-stack
-  // replacement), gets optimized before the measured loop, with pauses for the concurrent compiler.
-  let warmed = 0;
-  for (let round = 0; round < 4; round++) {
-    warmed += run(Math.ceil(options.warmup / 4));
-    await settle();
-  }
-
-  const heapUsedBefore = process.memoryUsage().heapUsed;
-  const started = performance.now();
-  const cycles = run(options.cycles);
-  const ended = performance.now();
-  const heapUsedAfter = process.memoryUsage().heapUsed;
-
-  await settle();
-  observer.disconnect();
-  let gcCount = 0;
-  const kinds: number[] = [];
-  for (let i = 0; i < gcStarts.length; i++) {
-    if (gcStarts[i] >= started && gcStarts[i] <= ended) {
-      gcCount++;
-      kinds.push(gcKinds[i]);
-    }
-  }
-  process.stdout.write(JSON.stringify({
-    cycles,
-    gcCount,
-    heapUsedBefore,
-    heapUsedAfter,
-    warmupCycles: warmed,
-    gcKinds: kinds.slice(0, 20),
-    milliseconds: Math.round(ended - started),
-    options,
-    kept: kept === null ? 0 : kept.length,
-  }) + "\n");
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(String(error) + "\n");
-  process.exit(1);
+printResult(async (): Promise<CodecResult> => {
+  const probe = new GcProbe();
+  const warmed = await warmUp(options.warmup, [run]);
+  const measured = probe.measure(run, options.cycles);
+  await probe.finish();
+  return { ...measured, warmupCycles: warmed, options, kept: keptLength() };
 });

@@ -29,58 +29,17 @@
 //   --split       every delivery reaches the engine in two chunks (gathered by the framer)
 //   --allocating  also allocates a 64-byte Uint8Array per cycle: proves the observer sees GC
 //
-// GC is observed with a PerformanceObserver on 'gc' entries; entries are delivered asynchronously, so a
-// loop runs to its end first and only entries whose start lies inside its time window are counted.
-// No --expose-gc, no forced collections: whatever the loop leaves behind is there for a scavenge to find.
+// GC is observed by host-tests/gc-probe.ts: only collections that start while a measured loop runs count.
 
-import { PerformanceObserver, performance } from "node:perf_hooks";
 import { Engine, EngineOptions, CONNECTED, topicMatches } from "../../device/engine";
 import type { EngineEvents, Link } from "../../device/engine";
 import { encodePublish, Packet, PublishFields, PUBACK, MQTT_5 } from "../../device/codec";
+import { GcProbe, type Measurement, keepGarbage, keptLength, parseOptions, printResult, settle, warmUp } from "../gc-probe";
 
-interface Options {
-  version: number;
-  cycles: number;
-  warmup: number;
-  payload: number;
-  clockStep: number;
-  pingEvery: number;
-  split: boolean;
-  allocating: boolean;
-}
-
-function parseOptions(argv: string[]): Options {
-  const options: Options = {
-    version: 4, cycles: 1_000_000, warmup: 200_000, payload: 64, clockStep: 1, pingEvery: 20_000, split: false,
-    allocating: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--allocating") {
-      options.allocating = true;
-    } else if (arg === "--split") {
-      options.split = true;
-    } else if (arg === "--version") {
-      options.version = Number(argv[++i]);
-    } else if (arg === "--cycles") {
-      options.cycles = Number(argv[++i]);
-    } else if (arg === "--warmup") {
-      options.warmup = Number(argv[++i]);
-    } else if (arg === "--payload") {
-      options.payload = Number(argv[++i]);
-    } else if (arg === "--clock-step") {
-      options.clockStep = Number(argv[++i]);
-    } else if (arg === "--ping-every") {
-      options.pingEvery = Number(argv[++i]);
-    } else {
-      process.stderr.write(`unknown argument ${arg}\n`);
-      process.exit(2);
-    }
-  }
-  return options;
-}
-
-const options = parseOptions(process.argv.slice(2));
+const options = parseOptions({
+  version: 4, cycles: 1_000_000, warmup: 200_000, payload: 64, clockStep: 1, pingEvery: 20_000, split: false,
+  allocating: false,
+});
 const v5 = options.version === MQTT_5;
 
 const OUT_TOPIC = "fleet/device-0042/telemetry";
@@ -287,8 +246,6 @@ const allocating = options.allocating;
 const split = options.split;
 const clockStep = options.clockStep;
 const pingEvery = options.pingEvery;
-// Where --allocating keeps its garbage: a module variable, so the allocation cannot be optimized away.
-let kept: Uint8Array | null = null;
 
 /** Hands what the broker has written so far to the engine (and whatever that makes it answer, in turn). */
 function flush(): void {
@@ -349,8 +306,7 @@ function runQos0(count: number): number {
       continue;
     }
     if (allocating) {
-      kept = new Uint8Array(64);
-      kept[0] = i & 0xff;
+      keepGarbage(i);
     }
     good++;
   }
@@ -382,45 +338,41 @@ function runQos1(count: number): number {
       continue;
     }
     if (allocating) {
-      kept = new Uint8Array(64);
-      kept[0] = i & 0xff;
+      keepGarbage(i);
     }
     good++;
   }
   return good;
 }
 
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 100));
-}
-
-interface Measured {
-  cycles: number;
-  gcCount: number;
-  gcKinds: number[];
-  heapUsedBefore: number;
-  heapUsedAfter: number;
+/** One measured loop: what the probe saw, and what went through the engine and the broker meanwhile. */
+export interface Measured extends Measurement {
   messages: number;
   published: number;
   acknowledged: number;
   pubacksFromEngine: number;
   pings: number;
-  milliseconds: number;
 }
 
-async function main(): Promise<void> {
-  const gcStarts: number[] = [];
-  const gcKinds: number[] = [];
-  const observer = new PerformanceObserver((list) => {
-    const entries = list.getEntries();
-    for (let i = 0; i < entries.length; i++) {
-      gcStarts.push(entries[i].startTime);
-      // 'gc' entries carry { kind } (1 = minor/scavenge, 4 = major, ...) in detail; older typings omit it.
-      const detail = (entries[i] as unknown as { detail?: { kind?: number } | null }).detail;
-      gcKinds.push(detail !== null && detail !== undefined && detail.kind !== undefined ? detail.kind : -1);
-    }
-  });
-  observer.observe({ entryTypes: ["gc"] });
+/** What the child prints. */
+export interface EngineResult {
+  version: number;
+  qos0: Measured;
+  qos1: Measured;
+  warmupCycles: number;
+  connected: boolean;
+  connects: number;
+  disconnects: number;
+  badMessages: number;
+  badAcks: number;
+  badPackets: number;
+  engineCounters: { messagesSent: number; messagesReceived: number; drops: number; pingRoundTripMs: number };
+  options: typeof options;
+  kept: number;
+}
+
+printResult(async (): Promise<EngineResult> => {
+  const probe = new GcProbe();
 
   // Connect and subscribe through the broker stand-in.
   engine.start(clock.now);
@@ -434,17 +386,8 @@ async function main(): Promise<void> {
   }
   flush();
 
-  // Warm-up: every function on the path, and both loops as whole calls (not only through on-stack
-  // replacement), gets optimized before the measured loops, with pauses for the concurrent compiler.
-  let warmed = 0;
-  const rounds = 4;
-  for (let round = 0; round < rounds; round++) {
-    warmed += runQos0(Math.ceil(options.warmup / rounds));
-    warmed += runQos1(Math.ceil(options.warmup / rounds));
-    await settle();
-  }
+  const warmed = await warmUp(options.warmup, [runQos0, runQos1]);
 
-  const windows: { started: number; ended: number }[] = [];
   const measure = async (run: (count: number) => number): Promise<Measured> => {
     await settle();
     const messages = app.messages;
@@ -452,44 +395,21 @@ async function main(): Promise<void> {
     const acknowledged = app.acknowledgedCount;
     const pubacks = broker.pubacksFromEngine;
     const pings = broker.pingreqs;
-    const heapUsedBefore = process.memoryUsage().heapUsed;
-    const started = performance.now();
-    const cycles = run(options.cycles);
-    const ended = performance.now();
-    const heapUsedAfter = process.memoryUsage().heapUsed;
-    windows.push({ started, ended });
-    return {
-      cycles,
-      gcCount: 0,
-      gcKinds: [],
-      heapUsedBefore,
-      heapUsedAfter,
+    // The probe's own object, which finish() fills in, with the counters added.
+    return Object.assign(probe.measure(run, options.cycles), {
       messages: app.messages - messages,
       published: broker.publishesQos0 + broker.publishesQos1 - published,
       acknowledged: app.acknowledgedCount - acknowledged,
       pubacksFromEngine: broker.pubacksFromEngine - pubacks,
       pings: broker.pingreqs - pings,
-      milliseconds: Math.round(ended - started),
-    };
+    });
   };
   const qos0 = await measure(runQos0);
   const qos1 = await measure(runQos1);
+  await probe.finish();
 
-  await settle();
-  observer.disconnect();
-  const results = [qos0, qos1];
-  for (let w = 0; w < windows.length; w++) {
-    for (let i = 0; i < gcStarts.length; i++) {
-      if (gcStarts[i] >= windows[w].started && gcStarts[i] <= windows[w].ended) {
-        results[w].gcCount++;
-        if (results[w].gcKinds.length < 20) {
-          results[w].gcKinds.push(gcKinds[i]);
-        }
-      }
-    }
-  }
   const counters = engine.counters;
-  process.stdout.write(JSON.stringify({
+  return {
     version: options.version,
     qos0,
     qos1,
@@ -507,11 +427,6 @@ async function main(): Promise<void> {
       pingRoundTripMs: counters.pingRoundTripMs,
     },
     options,
-    kept: kept === null ? 0 : kept.length,
-  }) + "\n");
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(String(error) + "\n");
-  process.exit(1);
+    kept: keptLength(),
+  };
 });

@@ -11,60 +11,19 @@
 // HeapNumber at each call that passes it as an argument: that allocation is the caller's, not the engine's
 // (the engine stores the time in place; checked by hand with a pre-boxed fractional clock: no GC).
 
-import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { CYCLES, expectNoGc, runGcChild } from "../child";
+import type { EngineResult } from "./zero-alloc-child";
 
 const CHILD = fileURLToPath(new URL("./zero-alloc-child.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CYCLES = 1_000_000;
-// Headroom for what the measurement itself makes (process.memoryUsage, performance.now): about 2 KB.
-const FLAT_HEAP_BYTES = 256 * 1024;
 
-interface Measured {
-  cycles: number;
-  gcCount: number;
-  heapUsedBefore: number;
-  heapUsedAfter: number;
-  messages: number;
-  published: number;
-  acknowledged: number;
-  pubacksFromEngine: number;
-  pings: number;
-}
-
-interface ChildResult {
-  version: number;
-  qos0: Measured;
-  qos1: Measured;
-  connected: boolean;
-  connects: number;
-  disconnects: number;
-  badMessages: number;
-  badAcks: number;
-  badPackets: number;
-}
-
-function runChild(args: string[], cycles = CYCLES): ChildResult {
-  const env = { ...process.env };
-  // The child's flags are exactly the ones below: nothing inherited (vitest's or a user's) may change them.
-  delete env.NODE_OPTIONS;
-  const child = spawnSync(
-    process.execPath,
-    ["--max-semi-space-size=1", "--import", "tsx", CHILD, "--cycles", String(cycles), ...args],
-    { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 },
-  );
-  if (child.error !== undefined) {
-    throw child.error;
-  }
-  if (child.status !== 0) {
-    throw new Error(`child exited with ${child.status} (${child.signal}): ${child.stderr}`);
-  }
-  return JSON.parse(child.stdout.trim()) as ChildResult;
+function runChild(args: string[], cycles = CYCLES): EngineResult {
+  return runGcChild<EngineResult>(CHILD, args, cycles);
 }
 
 /** Every cycle completed and was checked on both sides: the engine worked all the way through. */
-function expectWorked(result: ChildResult, cycles = CYCLES): void {
+function expectWorked(result: EngineResult, cycles = CYCLES): void {
   const report = JSON.stringify(result);
   expect(result.connected, report).toBe(true);
   expect(result.connects, report).toBe(1);
@@ -82,12 +41,11 @@ function expectWorked(result: ChildResult, cycles = CYCLES): void {
   expect(result.qos1.pubacksFromEngine, report).toBe(cycles);
 }
 
-function expectNoAllocation(result: ChildResult): void {
+function expectNoAllocation(result: EngineResult): void {
   const report = JSON.stringify(result);
   expectWorked(result);
   for (const measured of [result.qos0, result.qos1]) {
-    expect(measured.gcCount, report).toBe(0);
-    expect(measured.heapUsedAfter - measured.heapUsedBefore, report).toBeLessThan(FLAT_HEAP_BYTES);
+    expectNoGc(measured, report);
   }
 }
 

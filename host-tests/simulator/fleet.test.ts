@@ -6,18 +6,18 @@
 // the scenarios of one broker run side by side, each with its own client ids, topics and seed.
 
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { fleetCommand, main, resolveConfig, UsageError } from "../../simulator/cli";
 import { runFleet } from "../../simulator/fleet";
 import { planFleet } from "../../simulator/scenario";
 import { writeReport } from "../../simulator/report";
 import type { Report, RunConfig, ScenarioName, Verdict } from "../../simulator/types";
-import { findProgram, peerAvailable, startMosquitto } from "../peers";
+import { peerAvailable, startMosquitto } from "../peers";
+import { checkReportPage, launchChromium, temporaryDirectory } from "../report-page";
 import { makeCertificates } from "../tls";
 
 const REPOSITORY = fileURLToPath(new URL("../../", import.meta.url));
@@ -188,13 +188,7 @@ function parsed(args: string[]) {
   return command;
 }
 
-let directory: string;
-beforeAll(() => {
-  directory = fs.mkdtempSync(path.join(os.tmpdir(), "starling-fleet-"));
-});
-afterAll(() => {
-  fs.rmSync(directory, { recursive: true, force: true });
-});
+const directory = temporaryDirectory("starling-fleet-");
 
 // ---------------------------------------------------------------------------------------------- scenarios
 
@@ -271,7 +265,7 @@ describe("the same seed replays the same run", () => {
 describe("starling fleet on the command line", () => {
   let caFile: string;
   beforeAll(() => {
-    caFile = path.join(directory, "ca.pem");
+    caFile = path.join(directory(), "ca.pem");
     fs.writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nnot used\n-----END CERTIFICATE-----\n");
   });
 
@@ -285,14 +279,14 @@ describe("starling fleet on the command line", () => {
     ["--protocol 4", () => ["--protocol", "4"], [/--protocol/, /3\.1\.1, 5/]],
     ["--scenario nope", () => ["--scenario", "nope"], [/--scenario/, /"nope"/, /telemetry, keepalive, will, qos, mixed/, /\.json/]],
     // What to write instead: a scenario name, or a file that is there.
-    ["--scenario missing.json", () => ["--scenario", path.join(directory, "missing.json")],
+    ["--scenario missing.json", () => ["--scenario", path.join(directory(), "missing.json")],
       [/--scenario/, /missing\.json/, /cannot read|ENOENT/, /telemetry|check the (file|path)/]],
     ["a scenario file that is not JSON", () => {
-      const file = path.join(directory, "broken.json");
+      const file = path.join(directory(), "broken.json");
       fs.writeFileSync(file, "{ scenario: telemetry,");
       return ["--scenario", file];
     }, [/--scenario/, /broken\.json/, /JSON object of options/]],
-    ["--report out.txt", () => ["--report", path.join(directory, "out.txt")], [/--report/, /out\.txt/, /\.json or \.html/]],
+    ["--report out.txt", () => ["--report", path.join(directory(), "out.txt")], [/--report/, /out\.txt/, /\.json or \.html/]],
     ["--duration too short for the keep-alive", () => ["--duration", "3", "--scenario", "keepalive", "--keepalive", "5"],
       [/--duration 3/, /--keepalive 5/, /use --duration 18 or more/, /shorter --keepalive/]],
     ["--ca with an mqtt:// broker", () => ["--ca", caFile, "--broker", "mqtt://127.0.0.1:1883"], [/--ca/, /TLS/, /mqtts:\/\//]],
@@ -305,7 +299,7 @@ describe("starling fleet on the command line", () => {
     expect(error).toMatch(/^error: /);
     for (const words of says) expect(error).toMatch(words);
     expect(result.err).not.toMatch(/\n\s+at /);
-    expect(fs.existsSync(path.join(directory, "out.txt"))).toBe(false);
+    expect(fs.existsSync(path.join(directory(), "out.txt"))).toBe(false);
     // Only a run that got as far as the broker announces itself.
     if (!args().includes("mqtt://127.0.0.1:1")) expect(result.out).not.toContain("starling fleet:");
   });
@@ -316,14 +310,14 @@ describe("starling fleet on the command line", () => {
   });
 
   it("uses a scenario file's options, and a flag given on the command line wins over the file", () => {
-    const file = path.join(directory, "fleet.json");
+    const file = path.join(directory(), "fleet.json");
     fs.writeFileSync(file, JSON.stringify({ scenario: "telemetry", devices: 5, duration: 2, seed: 9, keepalive: 3 }));
     expect(resolveConfig(parsed(["--scenario", file]))).toMatchObject({ scenario: "telemetry", devices: 5, duration: 2, seed: 9, keepAlive: 3 });
     expect(resolveConfig(parsed(["--scenario", file, "--devices", "3"]))).toMatchObject({ scenario: "telemetry", devices: 3, duration: 2 });
   });
 
   it("a scenario file's protocol 5 is MQTT 5.0, or an error, never silently 3.1.1", () => {
-    const file = path.join(directory, "version-five.json");
+    const file = path.join(directory(), "version-five.json");
     fs.writeFileSync(file, JSON.stringify({ scenario: "telemetry", protocol: 5 }));
     let config: RunConfig;
     try {
@@ -358,7 +352,7 @@ describe("starling fleet on the command line", () => {
   }, 60_000);
 
   it("a small run exits 0 and writes the JSON report, with the password masked and printed nowhere", async () => {
-    const file = path.join(directory, "run.json");
+    const file = path.join(directory(), "run.json");
     const secret = `Pw-${process.pid}-q8Zr!`;
     const result = await runMain(["fleet", "--scenario", "telemetry", "--devices", "5", "--duration", "1", "--ramp", "1", "--seed", "3",
       "--keepalive", "2", "--client-id", "cli-{i}", "--topic", "cli-test/{id}", "--username", "maker", "--password", secret, "--report", file]);
@@ -382,11 +376,11 @@ describe("starling fleet on the command line", () => {
 describe.skipIf(mosquitto.skip)("a TLS run's report", () => {
   it("holds no private key: the JSON names the broker, never the device's key", async () => {
     if (mosquitto.missing !== null) throw mosquitto.missing;
-    const certificates = makeCertificates(fs.mkdtempSync(path.join(directory, "tls-")));
+    const certificates = makeCertificates(fs.mkdtempSync(path.join(directory(), "tls-")));
     const broker = await startMosquitto([`cafile ${certificates.ca}`, `certfile ${certificates.serverCert}`,
       `keyfile ${certificates.serverKey}`, "require_certificate true"]);
     try {
-      const file = path.join(directory, "tls.json");
+      const file = path.join(directory(), "tls.json");
       const result = await runMain(["fleet", "--broker", `mqtts://127.0.0.1:${broker.port}`, "--ca", certificates.ca,
         "--cert", certificates.clientCert, "--key", certificates.clientKey, "--servername", "localhost",
         "--scenario", "telemetry", "--devices", "3", "--duration", "1", "--ramp", "1", "--client-id", "tls-{i}", "--report", file]);
@@ -425,22 +419,13 @@ describe.skipIf(chromiumPeer.skip)("a real run's HTML report in headless Chromiu
 
   it("draws its three charts and lists the run's verdicts", async () => {
     if (chromiumPeer.missing !== null) throw chromiumPeer.missing;
-    const file = path.join(directory, "x.html");
+    const file = path.join(directory(), "x.html");
     const config = fleet("telemetry", { name: "html", seed: 5, devices: 30, duration: 3, report: file });
     const report = await runFleet(config, () => undefined);
     writeReport(report, config.report as string);
 
-    browser = await chromium.launch({
-      executablePath: findProgram("chromium") ?? "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    try {
-      await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-      await page.waitForSelector('body[data-charts-rendered="3"]', { state: "attached", timeout: 15_000 });
+    browser = await launchChromium();
+    await checkReportPage(browser, file, async ({ page, errors }) => {
       const table = await page.evaluate(`Array.from(document.querySelectorAll("table.verdicts tbody tr:not(.examples)")).map((row) => ({
         name: row.querySelector("td.name").textContent,
         result: row.querySelector(".badge").textContent,
@@ -451,8 +436,6 @@ describe.skipIf(chromiumPeer.skip)("a real run's HTML report in headless Chromiu
       expect(await page.evaluate(`document.querySelector("header.banner h1").textContent`)).toBe(report.pass ? "PASS" : expect.stringMatching(/^FAIL/));
       expect(await page.evaluate(`document.body.dataset.chartsFailed || null`)).toBeNull();
       expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-    }
+    });
   }, 60_000);
 });

@@ -2,14 +2,13 @@
 // Chromium to prove its three charts draw, that it fetches nothing, and that hostile strings stay text.
 
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { renderHtml, renderText, writeReport } from "../../simulator/report";
 import type { Counterexample, Report, Sample } from "../../simulator/types";
-import { findProgram, peerAvailable } from "../peers";
+import { peerAvailable } from "../peers";
+import { checkReportPage, launchChromium, temporaryDirectory } from "../report-page";
 
 const HOSTILE_DEVICE = "<img src=x onerror=alert(1)>";
 const HOSTILE_OBSERVED = "</script><script>alert(2)</script>";
@@ -157,13 +156,7 @@ function emptyReport(): Report {
   return report;
 }
 
-let directory: string;
-beforeAll(() => {
-  directory = fs.mkdtempSync(path.join(os.tmpdir(), "starling-report-"));
-});
-afterAll(() => {
-  fs.rmSync(directory, { recursive: true, force: true });
-});
+const directory = temporaryDirectory("starling-report-");
 
 describe("renderText", () => {
   it("ends a passing run with 'verdict: PASS' and lists every verdict", () => {
@@ -229,7 +222,7 @@ describe("renderText", () => {
 
 describe("writeReport", () => {
   it("writes pretty JSON that reads back as the same report", () => {
-    const file = path.join(directory, "run.json");
+    const file = path.join(directory(), "run.json");
     writeReport(failing, file);
     const text = fs.readFileSync(file, "utf8");
     expect(text.split("\n").length).toBeGreaterThan(100);
@@ -238,14 +231,14 @@ describe("writeReport", () => {
   });
 
   it("writes the HTML page for .html", () => {
-    const file = path.join(directory, "run.html");
+    const file = path.join(directory(), "run.html");
     writeReport(passing, file);
     expect(fs.readFileSync(file, "utf8")).toBe(renderHtml(passing));
   });
 
   it("rejects any other extension, naming the accepted ones, and writes nothing", () => {
     for (const name of ["run.txt", "run", "run.json.gz", "run.htm"]) {
-      const file = path.join(directory, name);
+      const file = path.join(directory(), name);
       expect(() => writeReport(passing, file)).toThrow(/must end in \.json or \.html/);
       expect(fs.existsSync(file)).toBe(false);
     }
@@ -300,56 +293,25 @@ describe.skipIf(!available)("the HTML page in headless Chromium", () => {
   const screenshots = process.env.STARLING_SCREENSHOTS;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      // Debian's /usr/bin/chromium, or wherever PATH has it.
-      executablePath: findProgram("chromium") ?? "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
   });
 
   it("draws empty charts, without errors, for a run with nothing to chart", async () => {
-    const file = path.join(directory, "empty.html");
+    const file = path.join(directory(), "empty.html");
     writeReport(emptyReport(), file);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    try {
-      await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-      await page.waitForSelector('body[data-charts-rendered="3"]', { state: "attached", timeout: 15_000 });
+    await checkReportPage(browser, file, async ({ page, errors }) => {
       expect(await page.evaluate(`document.querySelectorAll(".chart canvas").length`)).toBe(3);
       expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it.each([["passing", passing], ["failing", failing]] as const)("draws the %s run's three charts, offline, with hostile strings as text", async (name, report) => {
-    const file = path.join(directory, `${name}.html`);
+    const file = path.join(directory(), `${name}.html`);
     writeReport(report, file);
-    const url = pathToFileURL(file).href;
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    const requests: string[] = [];
-    const errors: string[] = [];
-    const dialogs: string[] = [];
-    page.on("request", (request) => {
-      if (request.url() !== url) requests.push(request.url());
-    });
-    page.on("pageerror", (error) => errors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") errors.push(message.text());
-    });
-    page.on("dialog", (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    try {
-      await page.goto(url, { waitUntil: "load" });
-      await page.waitForSelector('body[data-charts-rendered="3"]', { state: "attached", timeout: 15_000 });
-
+    await checkReportPage(browser, file, async ({ page, errors, requests, dialogs }) => {
       const charts = await page.evaluate(MEASURE_CHARTS) as { id: string; canvases: number; pixels: number; opaque: number; series: number }[];
       expect(charts.map((chart) => chart.id)).toEqual(Object.keys(CHART_COLOURS));
       for (const chart of charts) {
@@ -379,7 +341,7 @@ describe.skipIf(!available)("the HTML page in headless Chromium", () => {
         expect(page_.text).toContain(report.brokerUrl);
       }
 
-      const shot = path.join(screenshots ?? directory, `starling-report-${name}.png`);
+      const shot = path.join(screenshots ?? directory(), `starling-report-${name}.png`);
       if (screenshots) fs.mkdirSync(screenshots, { recursive: true });
       await page.screenshot({ path: shot, fullPage: true });
       expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
@@ -387,8 +349,6 @@ describe.skipIf(!available)("the HTML page in headless Chromium", () => {
       expect(requests).toEqual([]);
       expect(errors).toEqual([]);
       expect(dialogs).toEqual([]);
-    } finally {
-      await page.close();
-    }
+    }, { deviceScaleFactor: 1, consoleErrors: true });
   });
 });
