@@ -104,21 +104,37 @@ export class Packet {
   // MQTT 5.0 properties: the whole block, then per identifier a presence bit and a value. For numbers the
   // value is the number; for strings and binary data it is the offset of the bytes and
   // propertyLengths[id] their length. User properties and subscription identifiers may repeat: count
-  // them here and walk them with repeatedPropertyAt.
+  // them here and walk them with repeatedPropertyAt. The two tables stay empty until the packet is given
+  // them (reservePropertyTables), so that a 3.1.1 client never pays for them.
   propertiesOffset = 0;
   propertiesLength = 0;
   propertiesPresentLow = 0;
   propertiesPresentHigh = 0;
-  propertyValues: number[] = newNumbers(43);
-  propertyLengths: number[] = newNumbers(43);
+  propertyValues: number[] = [];
+  propertyLengths: number[] = [];
   userPropertyCount = 0;
   subscriptionIdentifierCount = 0;
 }
 
-function newNumbers(count: number): number[] {
-  const numbers: number[] = [];
-  for (let i = 0; i < count; i++) {
-    numbers.push(0);
+/**
+ * Gives `packet` its 5.0 property tables, one entry per property identifier; a no-op once it has them.
+ * The decoder calls it before it reads a property block; the engine calls it at construction when it
+ * speaks 5.0, so that no packet it decodes allocates.
+ */
+export function reservePropertyTables(packet: Packet): void {
+  if (packet.propertyValues.length === 0) {
+    packet.propertyValues = propertyTable();
+    packet.propertyLengths = propertyTable();
   }
-  return numbers;
+}
+
+/**
+ * A table indexed by property identifier, 0 to 0x2a (PROP_SHARED_SUB_AVAILABLE). Written out, not filled by
+ * push, so that it holds exactly 43 entries: pushing grows V8's backing store to 77.
+ */
+function propertyTable(): number[] {
+  return [
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  ];
 }

@@ -3,7 +3,7 @@
 
 import { Bytes, byteAt, setByte } from "../platform/bytes";
 import * as errors from "./errors";
-import { Properties, Packet, UserProperty } from "./packets";
+import { Properties, Packet, UserProperty, reservePropertyTables } from "./packets";
 import * as wire from "./wire";
 import * as mqtt from "./constants";
 
@@ -156,6 +156,7 @@ export function readProperties(buffer: Bytes, at: number, end: number, packetTyp
   if (blockEnd > end) {
     return errors.ERR_MALFORMED;
   }
+  reservePropertyTables(packet);
   packet.propertiesOffset = cursor.next;
   packet.propertiesLength = cursor.value;
   packet.propertiesPresentLow = 0;

@@ -2,10 +2,11 @@
 // bytes, and gives it a Link to write to; the engine decides every packet and every deadline. All its
 // memory is sized at construction from EngineOptions.
 
-import { Bytes, newBytes, byteAt } from "../platform/bytes";
+import { Bytes } from "../platform/bytes";
+import * as bytes from "../platform/bytes";
 import * as mqtt from "../codec/constants";
 import * as errors from "../codec/errors";
-import { ConnectFields, Packet, Properties, PublishFields, Subscription } from "../codec/packets";
+import { ConnectFields, Packet, Properties, PublishFields, Subscription, reservePropertyTables } from "../codec/packets";
 import * as encode from "../codec/encode";
 import { decodePacket } from "../codec/decode";
 import { Framer } from "../codec/framer";
@@ -105,11 +106,19 @@ export class Engine {
     this.link = link;
     this.events = events;
     this.version = options.protocolVersion;
+    // The receive buffer, the transmit buffer and the message slots, in one allocation.
+    const slots = options.inflightWindow + options.queueSlots;
+    const receiveSize = options.receiveBufferSize < 5 ? 5 : options.receiveBufferSize;
+    bytes.beginBytesBlock(receiveSize + options.transmitBufferSize + slots * options.messageSlotSize);
     this.framer = new Framer(options.receiveBufferSize);
-    this.transmit = newBytes(options.transmitBufferSize);
-    this.outbox = new Outbox(options.inflightWindow + options.queueSlots, options.messageSlotSize);
+    this.transmit = bytes.newBytes(options.transmitBufferSize);
+    this.outbox = new Outbox(slots, options.messageSlotSize);
+    bytes.endBytesBlock();
     this.random = new Random(options.seed);
     this.emptyProperties = this.version === mqtt.MQTT_5 ? new Properties() : null;
+    if (this.version === mqtt.MQTT_5) {
+      reservePropertyTables(this.packet);
+    }
     for (let i = 0; i < options.subscriptionSlots; i++) {
       this.subscriptions.push(new Subscription("", 0));
       this.subscriptionStates.push(SUB_FREE);
@@ -674,7 +683,7 @@ export class Engine {
     }
     // One filter per request, so one code; 3.1.1's UNSUBACK has none.
     const buffer = packet.buffer;
-    const code = packet.reasonCodesCount > 0 && buffer !== null ? byteAt(buffer, packet.reasonCodesOffset) : 0;
+    const code = packet.reasonCodesCount > 0 && buffer !== null ? bytes.byteAt(buffer, packet.reasonCodesOffset) : 0;
     if (subscribing) {
       this.subscriptionStates[slot] = code < 0x80 ? SUB_ACTIVE : SUB_FREE;
       if (code < this.subscriptions[slot].qos) {

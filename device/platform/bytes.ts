@@ -4,9 +4,38 @@
 
 export type Bytes = Uint8Array;
 
-/** A buffer of `size` zero bytes: called at construction time only, never on the message path. */
+// The open block, if any (see beginBytesBlock), and how much of it newBytes has handed out.
+let block: Bytes | null = null;
+let blockUsed = 0;
+
+/**
+ * A buffer of `size` zero bytes: called at construction time only, never on the message path. While a
+ * block is open it is a view into the block, if it fits there.
+ */
 export function newBytes(size: number): Bytes {
+  if (block !== null && size <= block.length - blockUsed) {
+    const bytes = block.subarray(blockUsed, blockUsed + size);
+    blockUsed += size;
+    return bytes;
+  }
   return new Uint8Array(size);
+}
+
+/**
+ * Until endBytesBlock(), newBytes() carves its buffers out of one allocation of `size` zero bytes. For an
+ * owner that makes several buffers at construction (the engine: receive, transmit, message slots): on V8
+ * a buffer of its own costs an ArrayBuffer object and a native backing store besides its bytes. A buffer
+ * that no longer fits gets its own allocation, so a wrong `size` wastes memory but breaks nothing.
+ * Runtimes without views into a buffer make these two no-ops.
+ */
+export function beginBytesBlock(size: number): void {
+  block = new Uint8Array(size);
+  blockUsed = 0;
+}
+
+export function endBytesBlock(): void {
+  block = null;
+  blockUsed = 0;
 }
 
 export function byteAt(buffer: Bytes, index: number): number {

@@ -6,7 +6,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
-import { Bytes, utf8Length, writeUtf8 } from "../bytes";
+import { Bytes, copyBytes, utf8Length, writeUtf8 } from "../bytes";
 
 export interface Endpoint {
   host: string;
@@ -20,11 +20,20 @@ export interface Endpoint {
 /** Wakes clients at their deadlines. */
 export interface Clock {
   now(): number;
-  /** Call client.wake() at `deadline` (on this clock), replacing any earlier request; -1 cancels. */
+  /**
+   * Call client.wake() at `deadline` (on this clock), replacing any earlier request; -1 cancels. Waking
+   * earlier is allowed: the engine polls, finds nothing due, and the client asks again.
+   */
   wakeAt(client: NodeClient, deadline: number): void;
 }
 
-/** The default clock: performance.now() and one setTimeout per client (kept in client.timer). */
+/**
+ * The default clock: performance.now() and one setTimeout per client (kept in client.timer). The
+ * keep-alive deadline moves later with every packet sent, so an armed timer is kept while the new
+ * deadline is later than the one it was armed for: it fires early, the engine finds nothing due, and the
+ * client asks again for the deadline of that moment. So a busy client re-arms about once per keep-alive
+ * interval, not once per message.
+ */
 class TimerClock implements Clock {
   now(): number {
     return performance.now();
@@ -32,19 +41,100 @@ class TimerClock implements Clock {
 
   wakeAt(client: NodeClient, deadline: number): void {
     if (client.timer !== null) {
+      if (deadline >= client.timerDeadline) {
+        return;
+      }
       clearTimeout(client.timer);
       client.timer = null;
     }
     if (deadline >= 0) {
-      client.timer = setTimeout(() => {
-        client.timer = null;
-        client.wake();
-      }, Math.max(0, deadline - performance.now()));
+      client.timerDeadline = deadline;
+      client.timer = setTimeout(wakeClient, Math.max(0, deadline - performance.now()), client);
     }
   }
 }
 
+function wakeClient(client: NodeClient): void {
+  client.timer = null;
+  client.wake();
+}
+
 const timers = new TimerClock();
+
+/**
+ * Coalesced output. A socket.write per packet costs a system call per packet; instead the packets written
+ * during one turn of the event loop are gathered here and leave in one socket.write, on process.nextTick.
+ * There is one buffer for the whole process, holding one socket's bytes at a time, so gathering costs no
+ * memory per client: when another socket's bytes come, or the buffer is full, what it holds goes out at
+ * once, and a packet larger than the whole buffer goes out alone. Each flush copies the bytes into a
+ * fresh Buffer (from Node's pool when small), since a socket keeps what it was given and this buffer is
+ * reused at once. A client closing its link flushes first, so that a DISCONNECT written just before is
+ * not lost.
+ */
+class Output {
+  private readonly bytes: Buffer;
+  private length = 0;
+  /** The socket whose bytes are gathered, or null when there are none. */
+  private socket: net.Socket | null = null;
+  private scheduled = false;
+
+  constructor(size: number) {
+    this.bytes = Buffer.allocUnsafeSlow(size);
+  }
+
+  write(socket: net.Socket, bytes: Bytes, length: number): void {
+    if (this.socket !== socket || length > this.bytes.length - this.length) {
+      this.flush();
+    }
+    if (length > this.bytes.length) {
+      socket.write(Buffer.from(bytes.subarray(0, length)));
+      return;
+    }
+    if (length > 256) {
+      this.bytes.set(bytes.subarray(0, length), this.length);
+    } else {
+      copyBytes(this.bytes, this.length, bytes, 0, length);
+    }
+    this.length += length;
+    this.socket = socket;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(flushOutput);
+    }
+  }
+
+  /** Sends what is gathered for `socket` now (before it closes). */
+  flushFor(socket: net.Socket): void {
+    if (this.socket === socket) {
+      this.flush();
+    }
+  }
+
+  /** Sends what is gathered, if its socket can still take it. */
+  flush(): void {
+    const socket = this.socket;
+    const length = this.length;
+    this.socket = null;
+    this.length = 0;
+    if (socket !== null && length > 0 && socket.writable) {
+      const chunk = Buffer.allocUnsafe(length);
+      this.bytes.copy(chunk, 0, 0, length);
+      socket.write(chunk);
+    }
+  }
+
+  /** The nextTick flush. */
+  tick(): void {
+    this.scheduled = false;
+    this.flush();
+  }
+}
+
+const output = new Output(64 * 1024);
+
+function flushOutput(): void {
+  output.tick();
+}
 
 export class NodeClient implements Link {
   readonly engine: Engine;
@@ -54,8 +144,9 @@ export class NodeClient implements Link {
   private wakeRequested = -1;
   /** The last socket error (ECONNREFUSED, a TLS verification error, ...), or "" since none. */
   lastSocketError = "";
-  /** The default clock's timer for this client. */
+  /** The default clock's timer for this client, and the deadline it was armed for. */
   timer: NodeJS.Timeout | null = null;
+  timerDeadline = -1;
 
   constructor(endpoint: Endpoint, options: EngineOptions, events: EngineEvents, clock?: Clock) {
     this.endpoint = endpoint;
@@ -163,9 +254,9 @@ export class NodeClient implements Link {
   }
 
   write(bytes: Bytes, length: number): void {
-    // The engine reuses its buffer at once, and a socket may hold on to what it was given: copy.
+    // Gathered and sent at the end of the turn; copied, since the engine reuses its buffer at once.
     if (this.socket !== null) {
-      this.socket.write(Buffer.from(bytes.subarray(0, length)));
+      output.write(this.socket, bytes, length);
     }
   }
 
@@ -173,6 +264,7 @@ export class NodeClient implements Link {
     const socket = this.socket;
     this.socket = null;
     if (socket !== null) {
+      output.flushFor(socket);
       socket.destroy();
     }
   }

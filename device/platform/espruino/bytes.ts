@@ -1,0 +1,131 @@
+// The byte layer for Espruino (ESP32, ESP8266): the exports of ../bytes.ts (the Node layer), written with only
+// what Espruino has (no Buffer, no TextDecoder). The Espruino build puts this file in place of ../bytes.ts.
+//
+// Buffers are Uint8Array, as on Node. Strings are not: Espruino for these boards is built without Unicode
+// support, so a string is a sequence of 8-bit characters (String.fromCharCode takes codes 0-255, its reference
+// says) and text is held as its UTF-8 bytes, one character per byte: a UTF-8 literal in the maker's code, the
+// data a socket delivers, a file in Storage. So text goes to the wire byte for byte (after a check that it is
+// UTF-8, as MQTT requires), and comes back from it as the same kind of string.
+
+export type Bytes = Uint8Array;
+
+/** Espruino's E.toString, as its reference documents it: undefined when no flat string of that size can be made. */
+declare const E: { toString(data: Uint8Array): string | undefined };
+
+// The open block, if any (see beginBytesBlock), and how much of it newBytes has handed out.
+let block: Bytes | null = null;
+let blockUsed = 0;
+
+/**
+ * A buffer of `size` zero bytes: called at construction time only, never on the message path. While a
+ * block is open it is a view into the block, if it fits there.
+ */
+export function newBytes(size: number): Bytes {
+  if (block !== null && size <= block.length - blockUsed) {
+    const bytes = block.subarray(blockUsed, blockUsed + size);
+    blockUsed += size;
+    return bytes;
+  }
+  return new Uint8Array(size);
+}
+
+/**
+ * Until endBytesBlock(), newBytes() carves its buffers out of one allocation of `size` zero bytes. On
+ * Espruino a Uint8Array's bytes are one flat string: one allocation instead of one per buffer leaves fewer
+ * blocks to find in a fragmented heap.
+ */
+export function beginBytesBlock(size: number): void {
+  block = new Uint8Array(size);
+  blockUsed = 0;
+}
+
+export function endBytesBlock(): void {
+  block = null;
+  blockUsed = 0;
+}
+
+export function byteAt(buffer: Bytes, index: number): number {
+  return buffer[index];
+}
+
+export function setByte(buffer: Bytes, index: number, value: number): void {
+  buffer[index] = value;
+}
+
+export function bytesLength(buffer: Bytes): number {
+  return buffer.length;
+}
+
+// A whole source goes through set(), done natively; a part of one would need a subarray() view per call, so
+// parts are copied by a loop instead.
+export function copyBytes(target: Bytes, targetOffset: number, source: Bytes, sourceOffset: number, length: number): void {
+  if (sourceOffset === 0 && length === source.length) {
+    target.set(source, targetOffset);
+    return;
+  }
+  for (let i = 0; i < length; i++) {
+    target[targetOffset + i] = source[sourceOffset + i];
+  }
+}
+
+/**
+ * The UTF-8 length of `text` (its length: one character per byte), or -1 when MQTT cannot carry it: a zero
+ * byte, a character above 0xFF (a string of a Unicode build of Espruino, which these boards do not run), or
+ * bytes that are not well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF),
+ * such as Latin-1 text. Allocation-free.
+ */
+export function utf8Length(text: string): number {
+  const count = text.length;
+  // Continuation bytes still expected, and the range the next one must be in.
+  let expected = 0;
+  let low = 0x80;
+  let high = 0xbf;
+  for (let i = 0; i < count; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0 || c > 0xff) {
+      return -1;
+    }
+    if (expected > 0) {
+      if (c < low || c > high) {
+        return -1;
+      }
+      expected--;
+      low = 0x80;
+      high = 0xbf;
+    } else if (c >= 0x80) {
+      if (c < 0xc2 || c > 0xf4) {
+        return -1;
+      }
+      expected = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+      low = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+      high = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    }
+  }
+  return expected === 0 ? count : -1;
+}
+
+/** Writes `text` at `offset` (the caller checked utf8Length and the room); returns the end offset. */
+export function writeUtf8(target: Bytes, offset: number, text: string): number {
+  const count = text.length;
+  for (let i = 0; i < count; i++) {
+    target[offset + i] = text.charCodeAt(i);
+  }
+  return offset + count;
+}
+
+/**
+ * A string of the UTF-8 bytes source[offset .. offset+length), one character per byte, as Espruino holds
+ * text. Allocates: the caller asked for a string.
+ */
+export function readUtf8(source: Bytes, offset: number, length: number): string {
+  const text = E.toString(source.subarray(offset, offset + length));
+  if (text !== undefined) {
+    return text;
+  }
+  // No flat string of that length could be had (a fragmented heap): build it character by character.
+  let built = "";
+  for (let i = 0; i < length; i++) {
+    built += String.fromCharCode(source[offset + i]);
+  }
+  return built;
+}
