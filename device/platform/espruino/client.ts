@@ -56,8 +56,20 @@ export interface Endpoint {
  */
 const RECEIVE_CHUNK = 256;
 
-/** lastSocketError when a packet could not be turned into a string for socket.write (no memory for it). */
-export const SOCKET_NO_MEMORY = -2;
+// Codes of Espruino's socket "error" event that the driver also sets in lastSocketError itself.
+/** Out of memory: here, no string could be made of a packet for socket.write. */
+const SOCKET_NO_MEMORY = -2;
+/** No connection: here, a socket call threw (Espruino throws "Not connected to the internet" when WiFi is down). */
+const SOCKET_NO_CONNECTION = -11;
+
+/** Closes a socket once what was written has been sent; a socket call can throw when WiFi is down. */
+function end(socket: Socket): void {
+  try {
+    socket.end();
+  } catch (error) {
+    // Nothing left to close.
+  }
+}
 
 /** The engine's clock: milliseconds. */
 function now(): number {
@@ -75,9 +87,9 @@ export class EspruinoClient implements Link {
   /** The armed timeout, and the deadline it was armed for. */
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerDeadline = -1;
-  // Made once here, so that arming the timer or failing a write makes no closure.
+  // Made once here, so that arming the timer or failing a link makes no closure.
   private readonly onTimer: () => void;
-  private readonly onWriteFailed: () => void;
+  private readonly onLinkFailed: () => void;
 
   constructor(endpoint: Endpoint, options: EngineOptions, events: EngineEvents) {
     this.endpoint = endpoint;
@@ -89,7 +101,7 @@ export class EspruinoClient implements Link {
       this.engine.poll(now());
       this.schedule();
     };
-    this.onWriteFailed = () => {
+    this.onLinkFailed = () => {
       // Unless the engine has moved on to another link meanwhile, tell it this one is gone.
       if (this.socket === null) {
         this.engine.linkClosed(now());
@@ -180,19 +192,26 @@ export class EspruinoClient implements Link {
 
   open(): void {
     const endpoint = this.endpoint;
-    // require("tls") only when asked for: ESP8266 builds have no TLS.
-    const socket = require(endpoint.tls ? "tls" : "net").connect(endpoint, () => {
-      if (this.socket === socket) {
-        this.engine.linkOpened(now());
-        this.schedule();
-      }
-    });
+    let socket: Socket;
+    try {
+      // require("tls") only when asked for: ESP8266 builds have no TLS (and then it throws, like a connect
+      // while WiFi is down).
+      socket = require(endpoint.tls ? "tls" : "net").connect(endpoint, () => {
+        if (this.socket === socket) {
+          this.engine.linkOpened(now());
+          this.schedule();
+        }
+      });
+    } catch (error) {
+      this.fail(null, SOCKET_NO_CONNECTION);
+      return;
+    }
     this.socket = socket;
     socket.on("data", (data: string) => {
       this.received(socket, data);
     });
     // An error comes with no close event when the connection was never made (a refused connection, a
-    // failed DNS lookup, WiFi down), so either one ends the link.
+    // failed DNS lookup), so either one ends the link.
     socket.on("error", (details: SocketError) => {
       this.lastSocketError = details.code;
       this.lost(socket);
@@ -208,25 +227,23 @@ export class EspruinoClient implements Link {
       return;
     }
     const text = E.toString(bytes.subarray(0, length));
-    if (text !== undefined) {
-      socket.write(text);
+    if (text === undefined) {
+      // No memory for the string: this packet is lost, so the link must not carry on without it.
+      this.fail(socket, SOCKET_NO_MEMORY);
       return;
     }
-    // No memory for the string: this packet is lost, so the link must not carry on without it. End it, and
-    // tell the engine once this call has returned (not from inside its own write); it reconnects and
-    // resends what was not acknowledged.
-    this.lastSocketError = SOCKET_NO_MEMORY;
-    this.socket = null;
-    socket.end();
-    setTimeout(this.onWriteFailed, 0);
+    try {
+      socket.write(text);
+    } catch (error) {
+      this.fail(socket, SOCKET_NO_CONNECTION);
+    }
   }
 
   close(): void {
     const socket = this.socket;
     this.socket = null;
     if (socket !== null) {
-      // end() sends what was written first (a DISCONNECT), then closes.
-      socket.end();
+      end(socket);
     }
   }
 
@@ -247,6 +264,20 @@ export class EspruinoClient implements Link {
       this.engine.received(buffer, 0, length, now());
     }
     this.schedule();
+  }
+
+  /**
+   * A socket call failed (`socket` null: connect itself). The link ends, and the engine hears of it once the
+   * current call has returned, not from inside its own call to open() or write(); it reconnects with backoff
+   * and resends what was not acknowledged.
+   */
+  private fail(socket: Socket | null, code: number): void {
+    this.lastSocketError = code;
+    this.socket = null;
+    if (socket !== null) {
+      end(socket);
+    }
+    setTimeout(this.onLinkFailed, 0);
   }
 
   private lost(socket: Socket): void {
