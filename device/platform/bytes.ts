@@ -2,65 +2,9 @@
 // UTF-8 on the way out. This is the module the codec imports; the Espruino and NodeMCU builds put their
 // own platform file in its place at build time, with the same exports.
 
-export type Bytes = Uint8Array;
-
-// The open block, if any (see beginBytesBlock), and how much of it newBytes has handed out.
-let block: Bytes | null = null;
-let blockUsed = 0;
-
-/**
- * A buffer of `size` zero bytes: called at construction time only, never on the message path. While a
- * block is open it is a view into the block, if it fits there.
- */
-export function newBytes(size: number): Bytes {
-  if (block !== null && size <= block.length - blockUsed) {
-    const bytes = block.subarray(blockUsed, blockUsed + size);
-    blockUsed += size;
-    return bytes;
-  }
-  return new Uint8Array(size);
-}
-
-/**
- * Until endBytesBlock(), newBytes() carves its buffers out of one allocation of `size` zero bytes. For an
- * owner that makes several buffers at construction (the engine: receive, transmit, message slots): on V8
- * a buffer of its own costs an ArrayBuffer object and a native backing store besides its bytes. A buffer
- * that no longer fits gets its own allocation, so a wrong `size` wastes memory but breaks nothing.
- * Runtimes without views into a buffer make these two no-ops.
- */
-export function beginBytesBlock(size: number): void {
-  block = new Uint8Array(size);
-  blockUsed = 0;
-}
-
-export function endBytesBlock(): void {
-  block = null;
-  blockUsed = 0;
-}
-
-export function byteAt(buffer: Bytes, index: number): number {
-  return buffer[index];
-}
-
-export function setByte(buffer: Bytes, index: number, value: number): void {
-  buffer[index] = value;
-}
-
-export function bytesLength(buffer: Bytes): number {
-  return buffer.length;
-}
-
-// A whole source goes through set(), a memcpy that makes nothing. A part of one would need a subarray()
-// view (or Buffer.copy, which makes one inside) per call, so parts are copied by a loop instead.
-export function copyBytes(target: Bytes, targetOffset: number, source: Bytes, sourceOffset: number, length: number): void {
-  if (sourceOffset === 0 && length === source.length) {
-    target.set(source, targetOffset);
-    return;
-  }
-  for (let i = 0; i < length; i++) {
-    target[targetOffset + i] = source[sourceOffset + i];
-  }
-}
+export type { Bytes } from "./typed-array-bytes";
+export { newBytes, beginBytesBlock, endBytesBlock, byteAt, setByte, bytesLength, copyBytes } from "./typed-array-bytes";
+import type { Bytes } from "./typed-array-bytes";
 
 /**
  * The UTF-8 length of `text`, or -1 when it holds U+0000 or an unpaired surrogate: MQTT strings may not

@@ -7,66 +7,12 @@
 // data a socket delivers, a file in Storage. So text goes to the wire byte for byte (after a check that it is
 // UTF-8, as MQTT requires), and comes back from it as the same kind of string.
 
-export type Bytes = Uint8Array;
+export type { Bytes } from "../typed-array-bytes";
+export { newBytes, beginBytesBlock, endBytesBlock, byteAt, setByte, bytesLength, copyBytes } from "../typed-array-bytes";
+import type { Bytes } from "../typed-array-bytes";
 
 /** Espruino's E.toString, as its reference documents it: undefined when no flat string of that size can be made. */
 declare const E: { toString(data: Uint8Array): string | undefined };
-
-// The open block, if any (see beginBytesBlock), and how much of it newBytes has handed out.
-let block: Bytes | null = null;
-let blockUsed = 0;
-
-/**
- * A buffer of `size` zero bytes: called at construction time only, never on the message path. While a
- * block is open it is a view into the block, if it fits there.
- */
-export function newBytes(size: number): Bytes {
-  if (block !== null && size <= block.length - blockUsed) {
-    const bytes = block.subarray(blockUsed, blockUsed + size);
-    blockUsed += size;
-    return bytes;
-  }
-  return new Uint8Array(size);
-}
-
-/**
- * Until endBytesBlock(), newBytes() carves its buffers out of one allocation of `size` zero bytes. On
- * Espruino a Uint8Array's bytes are one flat string: one allocation instead of one per buffer leaves fewer
- * blocks to find in a fragmented heap.
- */
-export function beginBytesBlock(size: number): void {
-  block = new Uint8Array(size);
-  blockUsed = 0;
-}
-
-export function endBytesBlock(): void {
-  block = null;
-  blockUsed = 0;
-}
-
-export function byteAt(buffer: Bytes, index: number): number {
-  return buffer[index];
-}
-
-export function setByte(buffer: Bytes, index: number, value: number): void {
-  buffer[index] = value;
-}
-
-export function bytesLength(buffer: Bytes): number {
-  return buffer.length;
-}
-
-// A whole source goes through set(), done natively; a part of one would need a subarray() view per call, so
-// parts are copied by a loop instead.
-export function copyBytes(target: Bytes, targetOffset: number, source: Bytes, sourceOffset: number, length: number): void {
-  if (sourceOffset === 0 && length === source.length) {
-    target.set(source, targetOffset);
-    return;
-  }
-  for (let i = 0; i < length; i++) {
-    target[targetOffset + i] = source[sourceOffset + i];
-  }
-}
 
 /**
  * The UTF-8 length of `text` (its length: one character per byte), or -1 when MQTT cannot carry it: a zero
