@@ -5,6 +5,7 @@
 // meant to use is caught before a board is.
 
 import ts from "typescript";
+import { checkEspruinoSyntaxNode, isFunctionWithBody } from "../portable/espruino-rules";
 
 export interface SyntaxFinding {
   rule: string;
@@ -85,12 +86,6 @@ function isDeclarationName(id: ts.Identifier): boolean {
   return false;
 }
 
-function isFunctionLike(node: ts.Node): boolean {
-  return ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node) || ts.isArrowFunction(node) ||
-    ts.isMethodDeclaration(node) || ts.isConstructorDeclaration(node) || ts.isGetAccessorDeclaration(node) ||
-    ts.isSetAccessorDeclaration(node);
-}
-
 function boundNames(name: ts.BindingName, out: string[]): string[] {
   if (ts.isIdentifier(name)) {
     out.push(name.text);
@@ -139,7 +134,7 @@ export function checkEspruinoSyntax(code: string, fileName = "bundle.js"): Synta
   /** Names a closure inside a `for (let/const ...)` uses that the loop declares (no function in between). */
   function checkLoopClosure(fn: ts.Node): void {
     for (let p = fn.parent; p !== undefined && !ts.isSourceFile(p); p = p.parent) {
-      if (isFunctionLike(p)) return;
+      if (isFunctionWithBody(p)) return;
       let list: ts.ForInitializer | undefined;
       if (ts.isForStatement(p) || ts.isForOfStatement(p) || ts.isForInStatement(p)) list = p.initializer;
       if (list === undefined || !ts.isVariableDeclarationList(list)) continue;
@@ -164,41 +159,13 @@ export function checkEspruinoSyntax(code: string, fileName = "bundle.js"): Synta
   }
 
   function visit(node: ts.Node): void {
+    // The purely syntactic rules are shared with the portable-subset gate; the ones below need the bundle's names.
+    checkEspruinoSyntaxNode(node, sf, report);
+    if (ts.isPropertyAccessExpression(node)) visitMember(node);
+    else if (ts.isCallExpression(node)) visitCall(node);
     switch (node.kind) {
-      case ts.SyntaxKind.Parameter: {
-        const p = node as ts.ParameterDeclaration;
-        if (p.initializer !== undefined) report(p, "default-parameter");
-        if (p.dotDotDotToken !== undefined) report(p, "spread-rest", "rest parameter");
-        break;
-      }
-      case ts.SyntaxKind.ObjectBindingPattern:
-      case ts.SyntaxKind.ArrayBindingPattern:
-        if (!ts.isBindingElement(node.parent)) report(node, "destructuring");
-        break;
-      case ts.SyntaxKind.SpreadElement:
-      case ts.SyntaxKind.SpreadAssignment:
-        report(node, "spread-rest");
-        break;
-      case ts.SyntaxKind.BindingElement:
-        if ((node as ts.BindingElement).dotDotDotToken !== undefined) report(node, "spread-rest", "rest element");
-        break;
-      case ts.SyntaxKind.ComputedPropertyName:
-        report(node, "computed-key");
-        break;
-      case ts.SyntaxKind.LabeledStatement:
-        report(node, "labelled-statement", `label '${(node as ts.LabeledStatement).label.text}'`);
-        break;
-      case ts.SyntaxKind.AwaitExpression:
-        report(node, "async-await", "await");
-        break;
-      case ts.SyntaxKind.YieldExpression:
-        report(node, "generator", "yield");
-        break;
       case ts.SyntaxKind.CatchClause:
         if ((node as ts.CatchClause).variableDeclaration === undefined) report(node, "optional-catch-binding");
-        break;
-      case ts.SyntaxKind.ClassStaticBlockDeclaration:
-        report(node, "static-block");
         break;
       case ts.SyntaxKind.PrivateIdentifier:
         report(node, "private-field", (node as ts.PrivateIdentifier).text);
@@ -221,37 +188,6 @@ export function checkEspruinoSyntax(code: string, fileName = "bundle.js"): Synta
         }
         break;
       }
-      case ts.SyntaxKind.BinaryExpression: {
-        const b = node as ts.BinaryExpression;
-        const op = b.operatorToken.kind;
-        if (op === ts.SyntaxKind.AsteriskAsteriskToken || op === ts.SyntaxKind.AsteriskAsteriskEqualsToken) {
-          report(b.operatorToken, "exponent");
-        } else if (op === ts.SyntaxKind.QuestionQuestionEqualsToken || op === ts.SyntaxKind.BarBarEqualsToken ||
-          op === ts.SyntaxKind.AmpersandAmpersandEqualsToken) {
-          report(b.operatorToken, "logical-assignment", b.operatorToken.getText(sf));
-        } else if (op === ts.SyntaxKind.EqualsToken && (ts.isObjectLiteralExpression(b.left) || ts.isArrayLiteralExpression(b.left))) {
-          report(b.left, "destructuring", "destructuring assignment");
-        }
-        break;
-      }
-      case ts.SyntaxKind.ForOfStatement:
-      case ts.SyntaxKind.ForInStatement: {
-        const f = node as ts.ForOfStatement | ts.ForInStatement;
-        if (ts.isForOfStatement(f) && f.awaitModifier !== undefined) report(f.awaitModifier, "async-await", "for await");
-        if (ts.isObjectLiteralExpression(f.initializer) || ts.isArrayLiteralExpression(f.initializer)) {
-          report(f.initializer, "destructuring", "destructuring assignment");
-        }
-        break;
-      }
-      case ts.SyntaxKind.PropertyAccessExpression:
-      case ts.SyntaxKind.ElementAccessExpression:
-      case ts.SyntaxKind.CallExpression: {
-        const chain = node as ts.PropertyAccessExpression | ts.ElementAccessExpression | ts.CallExpression;
-        if (chain.questionDotToken !== undefined) report(chain.questionDotToken, "optional-chaining");
-        if (ts.isPropertyAccessExpression(node)) visitMember(node);
-        if (ts.isCallExpression(node)) visitCall(node);
-        break;
-      }
       case ts.SyntaxKind.Identifier: {
         const id = node as ts.Identifier;
         if (!isNamePosition(id) && !isDeclarationName(id) && !declared.has(id.text)) {
@@ -261,14 +197,7 @@ export function checkEspruinoSyntax(code: string, fileName = "bundle.js"): Synta
         break;
       }
     }
-    if (isFunctionLike(node)) {
-      const fn = node as ts.FunctionLikeDeclaration;
-      if (fn.modifiers !== undefined && fn.modifiers.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) {
-        report(node, "async-await", "async function");
-      }
-      if (fn.asteriskToken !== undefined) report(node, "generator");
-      checkLoopClosure(node);
-    }
+    if (isFunctionWithBody(node)) checkLoopClosure(node);
     ts.forEachChild(node, visit);
   }
 

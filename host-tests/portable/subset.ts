@@ -6,6 +6,7 @@
 import ts from "typescript";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { checkEspruinoSyntaxNode, type EspruinoSyntaxOptions, isFunctionWithBody } from "./espruino-rules";
 
 export interface Finding {
   file: string;
@@ -215,28 +216,6 @@ export function formatFinding(f: Finding): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-
-type FunctionWithBody =
-  | ts.FunctionDeclaration
-  | ts.FunctionExpression
-  | ts.ArrowFunction
-  | ts.MethodDeclaration
-  | ts.ConstructorDeclaration
-  | ts.GetAccessorDeclaration
-  | ts.SetAccessorDeclaration;
-
-function isFunctionWithBody(node: ts.Node): node is FunctionWithBody {
-  return (
-    (ts.isFunctionDeclaration(node) ||
-      ts.isFunctionExpression(node) ||
-      ts.isArrowFunction(node) ||
-      ts.isMethodDeclaration(node) ||
-      ts.isConstructorDeclaration(node) ||
-      ts.isGetAccessorDeclaration(node) ||
-      ts.isSetAccessorDeclaration(node)) &&
-    node.body !== undefined
-  );
-}
 
 function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
   const modifiers = ts.canHaveModifiers(node) ? ts.getModifiers(node) : undefined;
@@ -518,6 +497,14 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
     }
   }
 
+  // The Espruino syntax rules (shared with the bundle gate): a destructuring assignment or a binding pattern is
+  // reported once, as destructuring, not again for the spread, rest or computed key inside it.
+  const espruinoOptions: EspruinoSyntaxOptions = {
+    isDestructuringTarget: (n) => destructuringTargets.has(n),
+    onDestructuringAssignment: collectDestructuringTarget,
+    bindingPatternOnce: true,
+  };
+
   function collectDestructuringTarget(node: ts.Node): void {
     if (ts.isArrayLiteralExpression(node) || ts.isObjectLiteralExpression(node)) {
       destructuringTargets.add(node);
@@ -592,48 +579,23 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
     }
 
     checkTruthiness(node);
+    checkEspruinoSyntaxNode(node, sf, report, espruinoOptions);
+    if (ts.isPropertyAccessExpression(node)) visitPropertyAccess(node);
+    else if (ts.isElementAccessExpression(node)) visitElementAccess(node);
+    else if (ts.isCallExpression(node)) visitCall(node);
 
     switch (node.kind) {
-      case ts.SyntaxKind.Parameter: {
-        const p = node as ts.ParameterDeclaration;
-        if (p.initializer !== undefined) report(p, "default-parameter");
-        if (p.dotDotDotToken !== undefined) report(p, "spread-rest", "rest parameter");
-        break;
-      }
-      case ts.SyntaxKind.ObjectBindingPattern:
-      case ts.SyntaxKind.ArrayBindingPattern:
-        if (!ts.isBindingElement(node.parent)) report(node, "destructuring");
-        break;
-      case ts.SyntaxKind.SpreadElement:
-      case ts.SyntaxKind.SpreadAssignment:
-        if (!destructuringTargets.has(node.parent)) report(node, "spread-rest");
-        break;
-      case ts.SyntaxKind.ComputedPropertyName:
-        if (!ts.isBindingElement(node.parent)) report(node, "computed-key");
-        break;
-      case ts.SyntaxKind.LabeledStatement:
-        report(node, "labelled-statement", `label '${(node as ts.LabeledStatement).label.text}'`);
-        break;
       case ts.SyntaxKind.ContinueStatement:
         report(node, "continue");
         break;
       case ts.SyntaxKind.ThrowStatement:
         report(node, "throw");
         break;
-      case ts.SyntaxKind.AwaitExpression:
-        report(node, "async-await", "await");
-        break;
-      case ts.SyntaxKind.YieldExpression:
-        report(node, "generator", "yield");
-        break;
       case ts.SyntaxKind.RegularExpressionLiteral:
         report(node, "regex");
         break;
       case ts.SyntaxKind.BigIntLiteral:
         report(node, "bigint");
-        break;
-      case ts.SyntaxKind.ClassStaticBlockDeclaration:
-        report(node, "static-block");
         break;
       case ts.SyntaxKind.NumericLiteral: {
         const value = Number((node as ts.NumericLiteral).text);
@@ -654,63 +616,18 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
         visitIdentifier(node as ts.Identifier);
         break;
       case ts.SyntaxKind.BinaryExpression: {
-        const b = node as ts.BinaryExpression;
-        const op = b.operatorToken;
-        switch (op.kind) {
-          case ts.SyntaxKind.AsteriskAsteriskToken:
-          case ts.SyntaxKind.AsteriskAsteriskEqualsToken:
-            report(op, "exponent");
-            break;
-          case ts.SyntaxKind.QuestionQuestionEqualsToken:
-          case ts.SyntaxKind.BarBarEqualsToken:
-          case ts.SyntaxKind.AmpersandAmpersandEqualsToken:
-            report(op, "logical-assignment", op.getText(sf));
-            break;
-          case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken:
-          case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken:
-            report(op, "unsigned-shift", op.getText(sf));
-            break;
-          case ts.SyntaxKind.EqualsToken:
-            if (ts.isArrayLiteralExpression(b.left) || ts.isObjectLiteralExpression(b.left)) {
-              report(b.left, "destructuring", "destructuring assignment");
-              collectDestructuringTarget(b.left);
-            }
-            break;
+        const op = (node as ts.BinaryExpression).operatorToken;
+        const unsigned = ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken;
+        if (op.kind === unsigned || op.kind === ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken) {
+          report(op, "unsigned-shift", op.getText(sf));
         }
         break;
       }
       case ts.SyntaxKind.ForOfStatement: {
         const f = node as ts.ForOfStatement;
-        if (f.awaitModifier !== undefined) report(f.awaitModifier, "async-await", "for await");
-        if (ts.isArrayLiteralExpression(f.initializer) || ts.isObjectLiteralExpression(f.initializer)) {
-          report(f.initializer, "destructuring", "destructuring assignment");
-          collectDestructuringTarget(f.initializer);
-        }
         if (!isArrayIterable(f.expression)) {
           report(f.expression, "for-of-non-array", `for-of over ${checker.typeToString(checker.getTypeAtLocation(f.expression))}`);
         }
-        break;
-      }
-      case ts.SyntaxKind.ForInStatement: {
-        const f = node as ts.ForInStatement;
-        if (ts.isArrayLiteralExpression(f.initializer) || ts.isObjectLiteralExpression(f.initializer)) {
-          report(f.initializer, "destructuring", "destructuring assignment");
-          collectDestructuringTarget(f.initializer);
-        }
-        break;
-      }
-      case ts.SyntaxKind.PropertyAccessExpression:
-      case ts.SyntaxKind.ElementAccessExpression:
-      case ts.SyntaxKind.CallExpression: {
-        const chain = node as ts.PropertyAccessExpression | ts.ElementAccessExpression | ts.CallExpression;
-        if (chain.questionDotToken !== undefined) report(chain.questionDotToken, "optional-chaining");
-        if (ts.isPropertyAccessExpression(node)) visitPropertyAccess(node);
-        else if (ts.isElementAccessExpression(node)) {
-          const arg = node.argumentExpression;
-          if (ts.isStringLiteralLike(arg) && !ARRAY_MEMBERS_ALLOWED.has(arg.text) && isArrayReceiver(node.expression)) {
-            report(node, "array-method", `array member '${arg.text}'`);
-          }
-        } else if (ts.isCallExpression(node)) visitCall(node);
         break;
       }
       case ts.SyntaxKind.ImportDeclaration:
@@ -730,8 +647,6 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
     }
 
     if (isFunctionWithBody(node)) {
-      if (hasModifier(node, ts.SyntaxKind.AsyncKeyword)) report(node, "async-await", "async function");
-      if ((node as { asteriskToken?: ts.AsteriskToken }).asteriskToken !== undefined) report(node, "generator");
       checkLoopClosure(node);
       const name = node.name !== undefined && !ts.isComputedPropertyName(node.name) ? node.name.getText(sf) : undefined;
       checkLocals(node, node.body!, node.parameters, name === undefined ? "a function" : `function '${name}'`);
@@ -756,6 +671,13 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
       report(node, "fromcharcode-apply");
     } else if (!ARRAY_MEMBERS_ALLOWED.has(member) && isArrayReceiver(target)) {
       report(node.name, "array-method", `array member '${member}'`);
+    }
+  }
+
+  function visitElementAccess(node: ts.ElementAccessExpression): void {
+    const arg = node.argumentExpression;
+    if (ts.isStringLiteralLike(arg) && !ARRAY_MEMBERS_ALLOWED.has(arg.text) && isArrayReceiver(node.expression)) {
+      report(node, "array-method", `array member '${arg.text}'`);
     }
   }
 
