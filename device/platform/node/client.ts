@@ -7,6 +7,7 @@ import tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
 import { Bytes, copyBytes, utf8Length, writeUtf8 } from "../bytes";
+import { ERR_UTF8_NULL } from "../../codec/errors";
 
 export interface Endpoint {
   host: string;
@@ -175,7 +176,11 @@ export class NodeClient implements Link {
   publish(topic: string, payload: Bytes | string, qos: number, retain: boolean): number {
     let bytes: Bytes;
     if (typeof payload === "string") {
-      bytes = new Uint8Array(utf8Length(payload) < 0 ? 0 : utf8Length(payload));
+      const length = utf8Length(payload);
+      if (length < 0) {
+        return ERR_UTF8_NULL;
+      }
+      bytes = new Uint8Array(length);
       writeUtf8(bytes, 0, payload);
     } else {
       bytes = payload;
