@@ -7,6 +7,11 @@ import { Bytes, newBytes, byteAt, setByte, copyBytes } from "../platform/bytes";
 import * as errors from "./errors";
 import { Cursor, readVarint } from "./wire";
 
+/** The receive buffer a Framer makes: room for a whole fixed header even when the maximum is tinier. */
+export function framerBufferSize(maximumPacketSize: number): number {
+  return maximumPacketSize < 5 ? 5 : maximumPacketSize;
+}
+
 export class Framer {
   /** The receive buffer: gathers a packet that arrives in pieces. */
   readonly buffer: Bytes;
@@ -24,7 +29,7 @@ export class Framer {
   constructor(maximumPacketSize: number) {
     this.maximumPacketSize = maximumPacketSize;
     // Room for a whole fixed header even when the maximum is tinier than one.
-    this.buffer = newBytes(maximumPacketSize < 5 ? 5 : maximumPacketSize);
+    this.buffer = newBytes(framerBufferSize(maximumPacketSize));
     this.packetBuffer = this.buffer;
   }
 

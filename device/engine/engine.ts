@@ -9,7 +9,7 @@ import * as errors from "../codec/errors";
 import { ConnectFields, Packet, Properties, PublishFields, Subscription, reservePropertyTables } from "../codec/packets";
 import * as encode from "../codec/encode";
 import { decodePacket } from "../codec/decode";
-import { Framer } from "../codec/framer";
+import * as framing from "../codec/framer";
 import { propertyValue } from "../codec/properties";
 import { EngineOptions, DROP_OLDEST } from "./options";
 import { Outbox, FREE, QUEUED, AWAIT_ACK, AWAIT_COMPLETE } from "./outbox";
@@ -70,14 +70,13 @@ export class Engine {
   private readonly link: Link;
   private readonly events: EngineEvents;
   private readonly version: number;
-  private readonly framer: Framer;
+  private readonly framer: framing.Framer;
   private readonly packet = new Packet();
   private readonly transmit: Bytes;
   private readonly outbox: Outbox;
   private readonly random: Random;
   private readonly connectFields = new ConnectFields();
   private readonly publishFields = new PublishFields();
-  private readonly emptyProperties: Properties | null;
   private readonly subscriptions: Subscription[] = [];
   private readonly subscriptionStates: number[] = [];
   private readonly subscriptionPacketIds: number[] = [];
@@ -108,14 +107,13 @@ export class Engine {
     this.version = options.protocolVersion;
     // The receive buffer, the transmit buffer and the message slots, in one allocation.
     const slots = options.inflightWindow + options.queueSlots;
-    const receiveSize = options.receiveBufferSize < 5 ? 5 : options.receiveBufferSize;
-    bytes.beginBytesBlock(receiveSize + options.transmitBufferSize + slots * options.messageSlotSize);
-    this.framer = new Framer(options.receiveBufferSize);
+    bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize +
+      slots * options.messageSlotSize);
+    this.framer = new framing.Framer(options.receiveBufferSize);
     this.transmit = bytes.newBytes(options.transmitBufferSize);
     this.outbox = new Outbox(slots, options.messageSlotSize);
     bytes.endBytesBlock();
     this.random = new Random(options.seed);
-    this.emptyProperties = this.version === mqtt.MQTT_5 ? new Properties() : null;
     if (this.version === mqtt.MQTT_5) {
       reservePropertyTables(this.packet);
     }
@@ -146,7 +144,7 @@ export class Engine {
       properties.userProperties = options.connectUserProperties;
       fields.properties = properties;
     }
-    this.publishFields.properties = this.emptyProperties;
+    this.publishFields.properties = this.version === mqtt.MQTT_5 ? new Properties() : null;
   }
 
   // ---- the application's calls ----
@@ -359,9 +357,7 @@ export class Engine {
         this.closeLink(errors.ERR_KEEPALIVE_TIMEOUT);
         return;
       }
-      // Ping when we have been quiet (the broker's rule) or the broker has (so a dead link shows).
-      const quietSince = this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived;
-      if (this.pingSentAt < 0 && now >= quietSince + this.keepAliveMs) {
+      if (this.pingSentAt < 0 && now >= this.pingAt()) {
         this.pingSentAt = now;
         this.sendControl(encode.encodePingreq(this.transmit, 0));
       }
@@ -796,9 +792,14 @@ export class Engine {
       this.deadline = dead;
       return;
     }
-    const quietSince = this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived;
-    const ping = quietSince + keepAlive;
+    const ping = this.pingAt();
     this.deadline = ping < dead ? ping : dead;
+  }
+
+  /** When a PINGREQ is due: once we have been quiet (the broker's rule) or the broker has (so a dead link shows). */
+  private pingAt(): number {
+    const quietSince = this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived;
+    return quietSince + this.keepAliveMs;
   }
 
   private readonly single: Subscription[] = [new Subscription("", 0)];
