@@ -19,6 +19,9 @@
 //   would bring (getters copied in a `for (let key ...)` loop whose closures Espruino, without per-iteration
 //   bindings, would break). "net" and "tls" are Espruino's built-in modules: external, so each
 //   `require("net")` stays as written (the "esm" format would route it through a shim).
+// - Property names are mangled, except the names a maker's code or the host can see, derived from the types
+//   of the bundled code by scripts/property-names.ts (host-tests/espruino/bundle.test.ts drives a session
+//   through the module's API to show none is lost).
 // - The 3.1.1 flavour: MQTT5 is defined false, so EspruinoClient refuses a 5.0 connection, and
 //   device/codec/properties.ts (the 5.0 property table, reader and writer) is replaced by
 //   device/platform/espruino/properties-mqtt311.ts. The rest of the 5.0 code (branches on the protocol
@@ -29,6 +32,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
+import { espruinoPropertyNames } from "./property-names";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT_DIR = path.join(ROOT, "dist", "espruino");
@@ -105,9 +109,20 @@ function espruinoPlatform(mqtt5: boolean): esbuild.Plugin {
   };
 }
 
-/** Builds one flavour (in memory); `extra` esbuild options are for experiments (bench/README.md, "size"). */
-export async function buildFlavour(flavour: Flavour, outDir: string = OUT_DIR,
-  extra: Omit<esbuild.BuildOptions, "write" | "metafile"> = {}): Promise<Bundle> {
+type ExtraOptions = Omit<esbuild.BuildOptions, "write" | "metafile">;
+
+/**
+ * Builds one flavour (in memory); `extra` esbuild options are for experiments (bench/README.md, "size").
+ * Property names are mangled (mangleProps) except those code outside the module can see: a first build
+ * finds the bundled files, and scripts/property-names.ts derives the names from their types.
+ */
+export async function buildFlavour(flavour: Flavour, outDir: string = OUT_DIR, extra: ExtraOptions = {}): Promise<Bundle> {
+  const unmangled = await bundleFlavour(flavour, outDir, { ...extra, mangleProps: undefined });
+  const { mangled } = espruinoPropertyNames(unmangled.inputs.map((input) => path.join(ROOT, input.file)));
+  return bundleFlavour(flavour, outDir, { mangleProps: new RegExp(`^(?:${mangled.join("|")})$`), ...extra });
+}
+
+async function bundleFlavour(flavour: Flavour, outDir: string, extra: ExtraOptions): Promise<Bundle> {
   const result = await esbuild.build({
     entryPoints: [ENTRY],
     bundle: true,

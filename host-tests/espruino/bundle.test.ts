@@ -6,6 +6,9 @@ import vm from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Bundle, buildFlavour, ESPRUINO_TARGET, FLAVOURS } from "../../scripts/build";
 import { checkEspruinoSyntax, formatSyntaxFinding, SYNTAX_RULES } from "./syntax";
+import { EngineOptions } from "../../device/engine/options";
+import { Counters, CONNECTED, CONNECTING } from "../../device/engine/engine";
+import { Packet, Will } from "../../device/codec/packets";
 
 const bundles: Bundle[] = [];
 
@@ -49,27 +52,7 @@ describe("Espruino modules", () => {
 
   it("load as Espruino loads a Storage module, and the 3.1.1 one refuses a 5.0 connection", () => {
     for (const bundle of bundles) {
-      // Espruino runs the module text with `exports` and `module` in scope (jspEvaluateModule).
-      const opened: string[] = [];
-      const exports: Record<string, any> = {};
-      const sandbox = {
-        exports,
-        module: { exports },
-        Uint8Array,
-        String,
-        Math,
-        getTime: () => 1000,
-        setTimeout: () => 1,
-        clearTimeout: () => undefined,
-        E: { toString: () => "" },
-        require: (name: string) => ({
-          connect: () => {
-            opened.push(name);
-            return { on: () => undefined, write: () => true, end: () => undefined };
-          },
-        }),
-      };
-      vm.runInNewContext(`(function(exports, module){${bundle.code}\n})(exports, module)`, sandbox);
+      const { exports, sockets } = loadModule(bundle);
       const endpoint = { host: "broker", port: 1883, tls: false };
       const events = { connected() {}, disconnected() {}, message() {}, acknowledged() {} };
       const v5 = new exports.EngineOptions();
@@ -79,14 +62,142 @@ describe("Espruino modules", () => {
       expect(v4Result, bundle.flavour.file).toBe(0);
       if (bundle.flavour.mqtt5) {
         expect(v5Result).toBe(0);
-        expect(opened).toEqual(["net", "net"]);
+        expect(sockets.map((s) => s.module)).toEqual(["net", "net"]);
       } else {
         expect(v5Result).toBe(-32); // ERR_NOT_SUPPORTED
-        expect(opened).toEqual(["net"]);
+        expect(sockets.map((s) => s.module)).toEqual(["net"]);
       }
     }
   });
+
+  // Property names are mangled in the modules (scripts/property-names.ts): what a maker's code and the host
+  // see must keep its name. Each object a maker makes or is handed must have exactly the fields the source
+  // declares, and a whole session driven through the public API must work.
+  for (const protocolVersion of [4, 5]) {
+    it(`keep every public name: a ${protocolVersion === 5 ? "5.0" : "3.1.1"} session through the module's API`, () => {
+      for (const bundle of bundles.filter((b) => protocolVersion === 4 || b.flavour.mqtt5)) {
+        const label = bundle.flavour.file;
+        const { exports, sockets } = loadModule(bundle);
+        const v5 = protocolVersion === 5;
+        const options = new exports.EngineOptions();
+        expect(Object.keys(options).sort(), label).toEqual(Object.keys(new EngineOptions()).sort());
+        const will = new exports.Will();
+        expect(Object.keys(will).sort(), label).toEqual(Object.keys(new Will()).sort());
+        options.protocolVersion = protocolVersion;
+        options.clientId = "gate";
+        will.topic = "gate/status";
+        will.payload = new Uint8Array([111, 102, 102]);
+        will.retain = true;
+        options.will = will;
+        const heard: string[] = [];
+        const received: Packet[] = [];
+        const events = {
+          connected: (sessionPresent: boolean) => heard.push(`connected ${sessionPresent}`),
+          disconnected: (code: number) => heard.push(`disconnected ${code}`),
+          message: (packet: Packet) => {
+            received.push({ ...packet });
+            heard.push(`message ${exports.topicText(packet)} ${exports.payloadText(packet)}`);
+          },
+          acknowledged: (type: number, packetId: number, reasonCode: number) =>
+            heard.push(`acknowledged ${type} ${packetId} ${reasonCode}`),
+        };
+        const client = new exports.EspruinoClient({ host: "broker", port: 1883, tls: false }, options, events);
+        expect(client.connect(), label).toBe(0);
+        const socket = sockets[0];
+        expect(socket.options, label).toEqual({ host: "broker", port: 1883, tls: false });
+        socket.opened();
+        const connect = socket.written.shift()!;
+        expect(connect.charCodeAt(0), label).toBe(0x10);
+        expect(connect, label).toContain("gate/status");
+        expect(connect, label).toContain("off");
+        expect(client.engine.state, label).toBe(CONNECTING);
+        const props = v5 ? "\x00" : "";
+        socket.receive(`\x20${v5 ? "\x03" : "\x02"}\x00\x00${props}`);
+        expect(client.engine.state, label).toBe(CONNECTED);
+
+        const subscribeId = client.subscribe("gate/cmd", 1);
+        expect(subscribeId, label).toBeGreaterThan(0);
+        expect(socket.written.shift()!.charCodeAt(0), label).toBe(0x82);
+        socket.receive(`\x90${v5 ? "\x04" : "\x03"}\x00${String.fromCharCode(subscribeId)}${props}\x01`);
+        socket.receive(`\x32${String.fromCharCode(v5 ? 15 : 14)}\x00\x08gate/cmd\x00\x07${props}on`);
+        expect(socket.written.shift(), label).toBe("\x40\x02\x00\x07");
+        expect(Object.keys(received[0]).sort(), label).toEqual(Object.keys(new Packet()).sort());
+        expect(received[0].packetId, label).toBe(7);
+        expect(received[0].qos, label).toBe(1);
+
+        const publishId = client.publish("gate/telemetry", "21.5", 1, false);
+        expect(publishId, label).toBeGreaterThan(0);
+        expect(client.engine.pendingMessages, label).toBe(1);
+        expect(socket.written.shift(), label).toContain("gate/telemetry");
+        socket.receive(`\x40\x02\x00${String.fromCharCode(publishId)}`);
+        expect(client.engine.pendingMessages, label).toBe(0);
+
+        expect(Object.keys(client.counters).sort(), label).toEqual(Object.keys(new Counters()).sort());
+        expect(client.counters.messagesReceived, label).toBe(1);
+        expect(client.counters.messagesSent, label).toBe(1);
+        expect(client.lastSocketError, label).toBe(0);
+        expect(client.unsubscribe("gate/cmd"), label).toBeGreaterThan(0);
+        client.disconnect();
+        expect(socket.written.pop()!.charCodeAt(0), label).toBe(0xe0);
+        expect(heard, label).toEqual([
+          "connected false",
+          `acknowledged 9 ${subscribeId} 1`,
+          "message gate/cmd on",
+          `acknowledged 4 ${publishId} 0`,
+          "disconnected 0",
+        ]);
+      }
+    });
+  }
 });
+
+interface FakeSocket {
+  module: string;
+  options: unknown;
+  written: string[];
+  /** The connection is made: runs connect()'s callback. */
+  opened(): void;
+  /** Data arrives, as Espruino hands it over: a string, one character per byte. */
+  receive(data: string): void;
+}
+
+/**
+ * Runs a module as Espruino runs a Storage module: its text with `exports` and `module` in scope
+ * (jspEvaluateModule), offered only the globals the module may use. The sockets it opens are recorded.
+ */
+function loadModule(bundle: Bundle): { exports: Record<string, any>; sockets: FakeSocket[] } {
+  const sockets: FakeSocket[] = [];
+  const exports: Record<string, any> = {};
+  const sandbox = {
+    exports,
+    module: { exports },
+    Uint8Array,
+    String,
+    Math,
+    getTime: () => 1000,
+    setTimeout: () => 1,
+    clearTimeout: () => undefined,
+    E: { toString: (bytes: Uint8Array) => String.fromCharCode(...bytes) },
+    require: (module: string) => ({
+      connect: (options: unknown, callback: () => void) => {
+        const listeners: Record<string, (data?: string) => void> = {};
+        const socket: FakeSocket = {
+          module, options, written: [],
+          opened: callback,
+          receive: (data) => listeners.data(data),
+        };
+        sockets.push(socket);
+        return {
+          on: (event: string, listener: (data?: string) => void) => { listeners[event] = listener; },
+          write: (data: string) => socket.written.push(data) > 0,
+          end: () => undefined,
+        };
+      },
+    }),
+  };
+  vm.runInNewContext(`(function(exports, module){${bundle.code}\n})(exports, module)`, sandbox);
+  return { exports, sockets };
+}
 
 // ---------------------------------------------------------------------------------------------------------
 
