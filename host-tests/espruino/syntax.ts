@@ -57,7 +57,7 @@ const ERROR_CLASSES = new Set(["Error", "TypeError", "RangeError", "SyntaxError"
  * unless a class of the bundle defines a method of that name (the engine's Outbox.find): the portable-subset
  * gate, which has the types, checks those calls in the sources.
  */
-const ARRAY_METHODS = new Set([
+export const ARRAY_METHODS: ReadonlySet<string> = new Set([
   "slice", "map", "forEach", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex", "findLast",
   "findLastIndex", "flat", "flatMap", "fill", "splice", "sort", "reverse", "join", "concat", "includes", "at",
   "copyWithin", "entries", "keys", "values", "shift", "unshift", "lastIndexOf",
