@@ -1,0 +1,163 @@
+// The built Espruino modules in the Espruino sandbox against real brokers (issue 4): each flavour is saved
+// in Storage and require()d as on a board, and a program written as a maker would write it connects,
+// publishes and subscribes at QoS 0/1/2, leaves a will when the board dies, and resends what was in flight
+// when its link was cut. An MQTT.js client on the same broker observes.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Bundle, buildFlavour, FLAVOURS } from "../../scripts/build";
+import { Broker, peerAvailable, startAedes, startMosquitto } from "../peers";
+import { EspruinoSandbox } from "./sandbox/sandbox";
+import { Observer, printed, waitFor } from "./sandbox/observer";
+
+const bundles = new Map<string, Bundle>();
+beforeAll(async () => {
+  for (const flavour of FLAVOURS) bundles.set(flavour.file, await buildFlavour(flavour));
+});
+
+interface Device {
+  clientId: string;
+  protocolVersion: number;
+  cleanStart: boolean;
+  will?: { topic: string; payload: string };
+}
+
+/** The program on the board: the module from Storage, a client, every event printed. */
+function program(broker: Broker, device: Device): string {
+  const will = device.will === undefined ? "" : `
+    var will = new starling.Will();
+    will.topic = ${JSON.stringify(device.will.topic)};
+    will.payload = E.toUint8Array(${JSON.stringify(device.will.payload)});
+    will.qos = 1;
+    options.will = will;`;
+  return `
+    var starling = require("starling");
+    var options = new starling.EngineOptions();
+    options.protocolVersion = ${device.protocolVersion};
+    options.clientId = ${JSON.stringify(device.clientId)};
+    options.cleanStart = ${device.cleanStart};
+    options.sessionExpiry = ${device.cleanStart ? 0 : 600};
+    options.keepAlive = 20;
+    options.backoffInitialMs = 50;
+    options.backoffMaxMs = 200;${will}
+    var client = new starling.EspruinoClient({ host: ${JSON.stringify(broker.host)}, port: ${broker.port}, tls: false },
+      options, {
+        connected: function (sessionPresent) { print("connected " + sessionPresent); },
+        disconnected: function (code) { print("disconnected " + code); },
+        message: function (m) { print("message " + starling.topicText(m) + " " + starling.payloadText(m)); },
+        acknowledged: function (type, id, reason) { print("ack " + type + " " + id + " " + reason); },
+      });
+    print("connect " + client.connect());
+  `;
+}
+
+function boot(bundle: Bundle, broker: Broker, device: Device): EspruinoSandbox {
+  const sandbox = new EspruinoSandbox({ storage: { starling: bundle.code } });
+  sandbox.run(program(broker, device), "program.js");
+  return sandbox;
+}
+
+/** `speaks5`: the broker speaks MQTT 5.0 (Aedes speaks 3.1.1 only). */
+function suite(name: string, start: () => Promise<Broker>, speaks5: boolean): void {
+  describe(`Espruino modules in the sandbox against ${name}`, () => {
+    let broker: Broker;
+    const sandboxes: EspruinoSandbox[] = [];
+    const observers: Observer[] = [];
+    beforeAll(async () => {
+      broker = await start();
+    });
+    afterAll(async () => {
+      for (const s of sandboxes) s.powerOff();
+      for (const o of observers) await o.close();
+      await broker.close();
+    });
+    async function observe(filter: string): Promise<Observer> {
+      const observer = await Observer.start(broker.host, broker.port, filter);
+      observers.push(observer);
+      return observer;
+    }
+    function device(bundle: Bundle, d: Device): EspruinoSandbox {
+      const sandbox = boot(bundle, broker, d);
+      sandboxes.push(sandbox);
+      return sandbox;
+    }
+
+    for (const flavour of FLAVOURS) {
+      const versions = flavour.mqtt5 && speaks5 ? [4, 5] : [4];
+      for (const version of versions) {
+        const tag = `${flavour.file} v${version}`;
+        const base = `sb/${name}/${flavour.mqtt5 ? "m5" : "m3"}/v${version}`;
+
+        it(`${tag}: connects, subscribes and gets back its own QoS 0, 1 and 2 messages`, async () => {
+          const box = device(bundles.get(flavour.file)!, { clientId: `${base}-echo`.replace(/\//g, "-"), protocolVersion: version, cleanStart: true });
+          await waitFor(() => printed(box, "connected").length === 1, "connected", box);
+          box.run(`client.subscribe(${JSON.stringify(`${base}/echo/#`)}, 2);`);
+          await waitFor(() => printed(box, "ack 9 ").length === 1, "SUBACK", box);
+          box.run(`
+            print("id0 " + client.publish(${JSON.stringify(`${base}/echo/0`)}, "zero", 0, false));
+            print("id1 " + client.publish(${JSON.stringify(`${base}/echo/1`)}, "one", 1, false));
+            print("id2 " + client.publish(${JSON.stringify(`${base}/echo/2`)}, "two \\xc3\\xa9", 2, false));
+          `);
+          await waitFor(() => printed(box, "message").length === 3 && printed(box, "ack 7 ").length === 1 &&
+            printed(box, "ack 4 ").length === 1, "three messages, PUBACK and PUBCOMP", box);
+          expect(printed(box, "message").sort()).toEqual([
+            `message ${base}/echo/0 zero`, `message ${base}/echo/1 one`, `message ${base}/echo/2 two \u00c3\u00a9`,
+          ]);
+          expect(printed(box, "id0")).toEqual(["id0 0"]);
+          expect(Number(printed(box, "id1")[0].split(" ")[1])).toBeGreaterThan(0);
+          expect(box.uncaught).toEqual([]);
+          box.run("client.disconnect();");
+          await waitFor(() => printed(box, "disconnected").length === 1, "disconnected", box);
+          expect(printed(box, "disconnected")).toEqual(["disconnected 0"]);
+        });
+
+        it(`${tag}: its will is published when the board dies, not when it disconnects`, async () => {
+          const observer = await observe(`${base}/will/#`);
+          const dying = device(bundles.get(flavour.file)!, { clientId: `${base}-dies`.replace(/\//g, "-"), protocolVersion: version,
+            cleanStart: true, will: { topic: `${base}/will/dies`, payload: "offline" } });
+          const leaving = device(bundles.get(flavour.file)!, { clientId: `${base}-leaves`.replace(/\//g, "-"), protocolVersion: version,
+            cleanStart: true, will: { topic: `${base}/will/leaves`, payload: "offline" } });
+          await waitFor(() => printed(dying, "connected").length === 1 && printed(leaving, "connected").length === 1,
+            "both connected", dying);
+          leaving.run("client.disconnect();");
+          await waitFor(() => printed(leaving, "disconnected").length === 1, "the clean disconnect", leaving);
+          dying.powerOff();
+          await waitFor(() => observer.on(`${base}/will/dies`).length === 1, "the will");
+          expect(observer.on(`${base}/will/dies`)[0]).toMatchObject({ payload: "offline", qos: 1 });
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          expect(observer.on(`${base}/will/leaves`)).toEqual([]);
+        });
+
+        it(`${tag}: resends what was in flight when the link was cut`, async () => {
+          const observer = await observe(`${base}/resend/#`);
+          const box = device(bundles.get(flavour.file)!, { clientId: `${base}-resend`.replace(/\//g, "-"), protocolVersion: version,
+            cleanStart: false });
+          await waitFor(() => printed(box, "connected").length === 1, "connected", box);
+          // The link dies mid-flight: what the board writes from now on never reaches the broker.
+          box.dropWrites = true;
+          box.run(`
+            for (var i = 0; i < 3; i++) client.publish(${JSON.stringify(`${base}/resend/q1`)}, "one-" + i, 1, false);
+            for (var j = 0; j < 3; j++) client.publish(${JSON.stringify(`${base}/resend/q2`)}, "two-" + j, 2, false);
+          `);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(observer.messages).toEqual([]);
+          box.cutLinks();
+          box.dropWrites = false;
+          await waitFor(() => printed(box, "connected").length === 2, "the reconnection", box);
+          await waitFor(() => printed(box, "ack 4 ").length === 3 && printed(box, "ack 7 ").length === 3,
+            "every message acknowledged", box);
+          await waitFor(() => observer.on(`${base}/resend/q2`).length === 3, "the QoS 2 messages", box);
+          const payloads = (topic: string) => observer.on(topic).map((m) => m.payload);
+          expect(new Set(payloads(`${base}/resend/q1`))).toEqual(new Set(["one-0", "one-1", "one-2"]));
+          expect(payloads(`${base}/resend/q2`)).toEqual(["two-0", "two-1", "two-2"]);
+          expect(printed(box, "disconnected")[0]).not.toBe("disconnected 0");
+          expect(box.uncaught).toEqual([]);
+        });
+      }
+    }
+  });
+}
+
+suite("Aedes", startAedes, false);
+if (peerAvailable("mosquitto", "apt-get install mosquitto")) {
+  suite("mosquitto", () => startMosquitto(), true);
+}
