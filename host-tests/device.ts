@@ -13,6 +13,8 @@ export interface Received {
   qos: number;
   retain: boolean;
   dup: boolean;
+  /** When it arrived (performance.now()). */
+  at: number;
 }
 
 export class TestDevice {
@@ -39,7 +41,7 @@ export class TestDevice {
         this.received.push({
           topic: readUtf8(buffer, packet.topicOffset, packet.topicLength),
           payload: readUtf8(buffer, packet.payloadOffset, packet.payloadLength),
-          qos: packet.qos, retain: packet.retain, dup: packet.dup,
+          qos: packet.qos, retain: packet.retain, dup: packet.dup, at: performance.now(),
         });
         this.wake();
       },

@@ -1,4 +1,6 @@
 // The embedded broker: Aedes in this process on a free loopback port, so a first run needs nothing else.
+// It can crash and come back (restart): a new Aedes instance on the same port over the same persistence,
+// as mosquitto with persistence comes back with its sessions, subscriptions and queued messages.
 
 import net from "node:net";
 import { Aedes } from "aedes";
@@ -6,23 +8,76 @@ import { Aedes } from "aedes";
 export interface EmbeddedBroker {
   host: string;
   port: number;
+  /**
+   * A crash and a restart: the listener and every connection close at once (no DISCONNECT, no will: a
+   * crashed broker publishes nothing), and after downMs a new instance listens on the same port with the
+   * same sessions, subscriptions and queued QoS 1/2 messages. Resolves once it listens again.
+   */
+  restart(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker();
+/** One life of the broker: an Aedes instance, its listener and the sockets it accepted. */
+interface Instance {
+  broker: Aedes;
+  server: net.Server;
+  sockets: Set<net.Socket>;
+  crashed: boolean;
+}
+
+async function startInstance(port: number, persistence: unknown): Promise<Instance> {
+  const broker = new Aedes(persistence === null ? {} : { persistence });
   const server = net.createServer(broker.handle);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  const instance: Instance = { broker, server, sockets: new Set(), crashed: false };
+  // Aedes publishes a client's will when its connection drops; when the broker itself goes down, none may go.
+  const authorizePublish = broker.authorizePublish;
+  broker.authorizePublish = (client, packet, callback) =>
+    instance.crashed ? callback(new Error("the broker is down")) : authorizePublish.call(broker, client, packet, callback);
+  await broker.listen();
+  server.on("connection", (socket) => {
+    instance.sockets.add(socket);
+    socket.once("close", () => instance.sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return instance;
+}
+
+/** Stops the listener and drops every connection at once, then stops the instance's timers. */
+async function stopInstance(instance: Instance): Promise<void> {
+  instance.crashed = true;
+  const closed = new Promise<void>((resolve) => instance.server.close(() => resolve()));
+  for (const socket of instance.sockets) socket.destroy();
+  await closed;
+  await new Promise<void>((resolve) => instance.broker.close(() => resolve()));
+}
+
+export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
+  let instance = await startInstance(0, null);
+  // The memory persistence Aedes made for itself, handed on to each next instance.
+  const persistence = (instance.broker as unknown as { persistence: unknown }).persistence;
+  const port = (instance.server.address() as net.AddressInfo).port;
+  let restarting: Promise<void> | null = null;
   return {
     host: "127.0.0.1",
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => broker.close(() => resolve()));
-      // Aedes keeps its clients' sockets open; the server closes only once they are gone.
-      for (const client of Object.values((broker as unknown as { clients: Record<string, { close(): void }> }).clients)) {
-        client.close();
-      }
-    }),
+    restart(downMs: number): Promise<void> {
+      if (restarting !== null) return Promise.reject(new Error("the embedded broker is already restarting"));
+      restarting = (async () => {
+        await stopInstance(instance);
+        await new Promise((resolve) => setTimeout(resolve, downMs));
+        instance = await startInstance(port, persistence);
+      })().finally(() => { restarting = null; });
+      return restarting;
+    },
+    async close(): Promise<void> {
+      if (restarting !== null) await restarting;
+      await stopInstance(instance);
+    },
   };
 }
