@@ -478,12 +478,14 @@ export class Engine {
       this.forgetSession();
     }
     this.scheduleKeepAlive();
+    // Before the application hears of it: a subscription made in connected() is sent by subscribe() itself,
+    // and would otherwise go twice (the broker's second SUBACK then has an id no longer awaited).
+    this.resendSubscriptions(sessionPresent);
     this.events.connected(sessionPresent);
     if (this.state !== CONNECTED) {
       return;
     }
     this.resendInflight(sessionPresent);
-    this.resendSubscriptions(sessionPresent);
     this.flushQueue();
   }
 
