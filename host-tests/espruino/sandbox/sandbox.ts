@@ -119,8 +119,16 @@ export class EspruinoSandbox {
     return this.bridge.readFile(name);
   }
 
-  /** The access point comes into or goes out of range. */
-  setAccessPoint(ssid: string, inRange: boolean): void {
+  /** Runs Storage's .boot0, as Espruino does at power-on. */
+  boot(): void {
+    const code = this.bridge.readFile(".boot0");
+    if (code === undefined) throw new Error("no .boot0 in Storage");
+    this.run(code, "Storage:.boot0");
+  }
+
+  /** The access point comes into or goes out of range (with `password`: now asks for that one). */
+  setAccessPoint(ssid: string, inRange: boolean, password?: string): void {
+    if (password !== undefined) this.accessPoints.set(ssid, password);
     if (inRange) this.inRange.add(ssid);
     else this.inRange.delete(ssid);
     this.bridge.accessPointChanged(inRange);
