@@ -22,13 +22,17 @@
 // - Property names are mangled, except the names a maker's code or the host can see, derived from the types
 //   of the bundled code by scripts/property-names.ts (host-tests/espruino/bundle.test.ts drives a session
 //   through the module's API to show none is lost).
-// - The 3.1.1 flavour: MQTT5 is defined false, so EspruinoClient refuses a 5.0 connection, and
+// - The 3.1.1 flavour: device/codec/constants.ts is read with MQTT5 false, so EspruinoClient refuses a 5.0
+//   connection and every branch the codec and the engine guard with `MQTT5 && version === MQTT_5` falls away;
 //   device/codec/properties.ts (the 5.0 property table, reader and writer) is replaced by
-//   device/platform/espruino/properties-mqtt311.ts. The rest of the 5.0 code (branches on the protocol
-//   version inside the codec and the engine) stays in: it is chosen at run time there (bench/README.md, "size").
+//   device/platform/espruino/properties-mqtt311.ts.
+// - A last pass (esbuild's transform, tree shaking on) minifies the bundle again. esbuild puts a constant
+//   imported from another module (MQTT5) in place only as it prints the bundle, after its tree shaking and
+//   without folding what the constant decides (`const v5 = false` stays, and so does what only `if (v5)`
+//   used): the last pass folds those and drops the code and tables nothing reaches any more.
 
 import * as esbuild from "esbuild";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -42,6 +46,8 @@ const NODE_BYTES = path.join(ROOT, "device/platform/bytes.ts");
 const ESPRUINO_BYTES = path.join(ROOT, "device/platform/espruino/bytes.ts");
 const PROPERTIES = path.join(ROOT, "device/codec/properties.ts");
 const PROPERTIES_MQTT311 = path.join(ROOT, "device/platform/espruino/properties-mqtt311.ts");
+const CONSTANTS = path.join(ROOT, "device/codec/constants.ts");
+const MQTT5_ON = "export const MQTT5: boolean = true;";
 
 /**
  * The esbuild settings that produce Espruino-runnable output: those of DESIGN.md ("The portable subset"), and
@@ -89,7 +95,10 @@ export interface Bundle {
   inputs: InputSize[];
 }
 
-/** Puts the Espruino files in the place of the Node byte layer and (3.1.1) of the 5.0 properties. */
+/**
+ * Puts the Espruino files in the place of the Node byte layer and (3.1.1) of the 5.0 properties, and
+ * (3.1.1) switches MQTT5 off in device/codec/constants.ts.
+ */
 function espruinoPlatform(mqtt5: boolean): esbuild.Plugin {
   return {
     name: "espruino-platform",
@@ -104,6 +113,16 @@ function espruinoPlatform(mqtt5: boolean): esbuild.Plugin {
           return { path: PROPERTIES_MQTT311 };
         }
         return undefined;
+      });
+      build.onLoad({ filter: /constants\.ts$/ }, (args) => {
+        if (mqtt5 || path.resolve(args.path) !== CONSTANTS) {
+          return undefined;
+        }
+        const source = readFileSync(CONSTANTS, "utf8");
+        if (!source.includes(MQTT5_ON)) {
+          throw new Error(`espruino build: ${path.relative(ROOT, CONSTANTS)} no longer holds '${MQTT5_ON}'`);
+        }
+        return { contents: source.replace(MQTT5_ON, MQTT5_ON.replace("true", "false")), loader: "ts" };
       });
     },
   };
@@ -136,7 +155,6 @@ async function bundleFlavour(flavour: Flavour, outDir: string, extra: ExtraOptio
     charset: "ascii",
     // Class fields become assignments in the constructor (not Object.defineProperty calls).
     tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
-    define: { MQTT5: flavour.mqtt5 ? "true" : "false" },
     plugins: [espruinoPlatform(flavour.mqtt5)],
     logLevel: "silent",
     // The entry is an ES module (package.json "type": "module") that uses `exports` as the global it is on
@@ -153,7 +171,7 @@ async function bundleFlavour(flavour: Flavour, outDir: string, extra: ExtraOptio
   if (result.outputFiles === undefined || result.metafile === undefined) {
     throw new Error("espruino build: esbuild returned no output (write and metafile are set here)");
   }
-  const code = result.outputFiles[0].text;
+  const code = await lastPass(result.outputFiles[0].text, extra);
   const inputs: InputSize[] = [];
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [file, info] of Object.entries(output.inputs)) {
@@ -170,6 +188,27 @@ async function bundleFlavour(flavour: Flavour, outDir: string, extra: ExtraOptio
     gzip: gzipSync(bytes, { level: 9 }).length,
     inputs,
   };
+}
+
+/** Minifies the bundle again, tree shaking on (see the top of this file), as far as `extra` minifies. */
+async function lastPass(code: string, extra: ExtraOptions): Promise<string> {
+  const minify = extra.minify ?? true;
+  const result = await esbuild.transform(code, {
+    format: "cjs",
+    treeShaking: true,
+    minifySyntax: extra.minifySyntax ?? minify,
+    minifyWhitespace: extra.minifyWhitespace ?? minify,
+    minifyIdentifiers: extra.minifyIdentifiers ?? minify,
+    legalComments: "none",
+    charset: "ascii",
+    logLevel: "silent",
+    ...ESPRUINO_TARGET,
+  });
+  if (result.warnings.length > 0) {
+    const text = await esbuild.formatMessages(result.warnings, { kind: "warning" });
+    throw new Error(`espruino build: esbuild warnings in the last pass:\n${text.join("\n")}`);
+  }
+  return result.code;
 }
 
 /** Builds every flavour and writes them to `outDir`. */

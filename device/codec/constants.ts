@@ -2,6 +2,12 @@
 
 export const MQTT_3_1_1 = 4;
 export const MQTT_5 = 5;
+/**
+ * MQTT 5.0 is compiled in. Node, the tests and the Lua build keep it; the Espruino build turns it off for its
+ * 3.1.1 module (scripts/build.ts), where esbuild puts `false` at each use and the branches it guards fall
+ * away. A 5.0-only branch tests it first: `MQTT5 && version === MQTT_5`.
+ */
+export const MQTT5: boolean = true;
 
 // Control packet types: the high nibble of the first byte.
 export const CONNECT = 1;

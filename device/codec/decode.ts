@@ -38,7 +38,7 @@ export function decodePacket(buffer: Bytes, start: number, length: number, versi
   packet.propertiesPresentHigh = 0;
   packet.userPropertyCount = 0;
   packet.subscriptionIdentifierCount = 0;
-  const v5 = version === mqtt.MQTT_5;
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (type === mqtt.PUBLISH) {
     return decodePublish(buffer, at, end, flags, v5, packet);
   }
@@ -118,7 +118,7 @@ function decodePublish(buffer: Bytes, at: number, end: number, flags: number, v5
 }
 
 function decodeConnack(buffer: Bytes, at: number, end: number, version: number, packet: Packet): number {
-  if (at + 2 > end || (version !== mqtt.MQTT_5 && at + 2 !== end)) {
+  if (at + 2 > end || (!(mqtt.MQTT5 && version === mqtt.MQTT_5) && at + 2 !== end)) {
     return errors.ERR_MALFORMED;
   }
   const acknowledgeFlags = byteAt(buffer, at);
@@ -131,7 +131,7 @@ function decodeConnack(buffer: Bytes, at: number, end: number, version: number, 
   if (!isValidReasonCode(mqtt.CONNACK, version, true, packet.reasonCode)) {
     return errors.ERR_REASON_CODE;
   }
-  if (version !== mqtt.MQTT_5) {
+  if (!(mqtt.MQTT5 && version === mqtt.MQTT_5)) {
     return 0;
   }
   const pos = readProperties(buffer, at + 2, end, mqtt.CONNACK, packet);
@@ -147,7 +147,7 @@ function decodeAck(buffer: Bytes, at: number, end: number, type: number, version
     return errors.ERR_PACKET_ID_ZERO;
   }
   packet.reasonCode = 0;
-  if (version !== mqtt.MQTT_5) {
+  if (!(mqtt.MQTT5 && version === mqtt.MQTT_5)) {
     return endCheck(at + 2, end);
   }
   // 5.0: the reason code and the properties may each be left out ([MQTT-3.4.2-1] and 3.5-3.7 likewise).
@@ -175,7 +175,7 @@ function decodeSubscribeAck(buffer: Bytes, at: number, end: number, type: number
     return errors.ERR_PACKET_ID_ZERO;
   }
   let pos = at + 2;
-  if (version === mqtt.MQTT_5) {
+  if (mqtt.MQTT5 && version === mqtt.MQTT_5) {
     pos = readProperties(buffer, pos, end, type, packet);
     if (pos < 0) {
       return pos;
@@ -183,7 +183,7 @@ function decodeSubscribeAck(buffer: Bytes, at: number, end: number, type: number
   }
   packet.reasonCodesOffset = pos;
   packet.reasonCodesCount = end - pos;
-  if (type === mqtt.UNSUBACK && version !== mqtt.MQTT_5) {
+  if (type === mqtt.UNSUBACK && !(mqtt.MQTT5 && version === mqtt.MQTT_5)) {
     // 3.1.1's UNSUBACK is the packet id alone.
     return endCheck(pos, end);
   }

@@ -51,12 +51,12 @@ function isQos(qos: number): boolean {
 }
 
 function isVersion(version: number): boolean {
-  return version === mqtt.MQTT_3_1_1 || version === mqtt.MQTT_5;
+  return version === mqtt.MQTT_3_1_1 || (mqtt.MQTT5 && version === mqtt.MQTT_5);
 }
 
 export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields): number {
   const version = fields.protocolVersion;
-  const v5 = version === mqtt.MQTT_5;
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (!isVersion(version) || !isU16(fields.keepAlive)) {
     return errors.ERR_BAD_ARGUMENT;
   }
@@ -190,7 +190,7 @@ function publishRemainingLength(version: number, fields: PublishFields): number 
     return topicSize;
   }
   const properties = fields.properties;
-  const v5 = version === mqtt.MQTT_5;
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   // [MQTT-3.3.2-1] a topic name is required, unless (5.0) a topic alias stands for it.
   if (topicSize === 2 && !(v5 && properties !== null && properties.topicAlias !== -1)) {
     return errors.ERR_TOPIC_EMPTY;
@@ -222,7 +222,7 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
     return length;
   }
   const qos = fields.qos;
-  const v5 = version === mqtt.MQTT_5;
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   const properties = fields.properties;
   const propertiesSize = v5 ? encodeProperties(properties, mqtt.PUBLISH, null, 0) : 0;
   const payload = fields.payload;
@@ -255,7 +255,7 @@ export function encodeAck(buffer: Bytes, at: number, version: number, type: numb
   if (!isPacketId(packetId)) {
     return errors.ERR_PACKET_ID_ZERO;
   }
-  const v5 = version === mqtt.MQTT_5;
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (!isValidReasonCode(type, version, false, reasonCode) || (!v5 && reasonCode !== 0)) {
     return errors.ERR_REASON_CODE;
   }
@@ -296,7 +296,7 @@ export function encodeAck(buffer: Bytes, at: number, version: number, type: numb
  */
 function writeFilterRequestHead(buffer: Bytes, at: number, version: number, type: number, packetId: number,
   properties: Properties | null, listSize: number): number {
-  const v5 = version === mqtt.MQTT_5;
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   const propertiesSize = v5 ? encodeProperties(properties, type, null, 0) : 0;
   if (propertiesSize < 0) {
     return propertiesSize;
@@ -325,7 +325,7 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
   if (count < 1 || count > subscriptions.length) {
     return errors.ERR_TOPIC_FILTER;
   }
-  const v5 = version === mqtt.MQTT_5;
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   let listSize = 0;
   for (let i = 0; i < count; i++) {
     const subscription = subscriptions[i];
@@ -404,7 +404,7 @@ function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: nu
   if (!isVersion(version)) {
     return errors.ERR_BAD_ARGUMENT;
   }
-  const v5 = version === mqtt.MQTT_5;
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (v5 ? !isValidReasonCode(type, version, false, reasonCode) : reasonCode !== 0) {
     return errors.ERR_REASON_CODE;
   }

@@ -21,10 +21,10 @@ const AUTH_FROM_CLIENT = [0x18, 0x19];
 const NONE: number[] = [];
 
 function codesFor(type: number, version: number, fromServer: boolean): number[] {
-  if (type === mqtt.CONNACK) return version === mqtt.MQTT_5 ? CONNACK_V5 : CONNACK_V4;
+  if (type === mqtt.CONNACK) return mqtt.MQTT5 && version === mqtt.MQTT_5 ? CONNACK_V5 : CONNACK_V4;
   if (type === mqtt.PUBACK || type === mqtt.PUBREC) return PUBACK_PUBREC;
   if (type === mqtt.PUBREL || type === mqtt.PUBCOMP) return PUBREL_PUBCOMP;
-  if (type === mqtt.SUBACK) return version === mqtt.MQTT_5 ? SUBACK_V5 : SUBACK_V4;
+  if (type === mqtt.SUBACK) return mqtt.MQTT5 && version === mqtt.MQTT_5 ? SUBACK_V5 : SUBACK_V4;
   if (type === mqtt.UNSUBACK) return UNSUBACK_V5;
   if (type === mqtt.DISCONNECT) return fromServer ? DISCONNECT_FROM_SERVER : DISCONNECT_FROM_CLIENT;
   if (type === mqtt.AUTH) return fromServer ? AUTH_FROM_SERVER : AUTH_FROM_CLIENT;

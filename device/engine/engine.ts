@@ -114,7 +114,7 @@ export class Engine {
     this.outbox = new Outbox(slots, options.messageSlotSize);
     bytes.endBytesBlock();
     this.random = new Random(options.seed);
-    if (this.version === mqtt.MQTT_5) {
+    if (mqtt.MQTT5 && this.version === mqtt.MQTT_5) {
       reservePropertyTables(this.packet);
     }
     for (let i = 0; i < options.subscriptionSlots; i++) {
@@ -134,7 +134,7 @@ export class Engine {
     fields.username = options.username;
     fields.password = options.password;
     fields.will = options.will;
-    if (this.version === mqtt.MQTT_5) {
+    if (mqtt.MQTT5 && this.version === mqtt.MQTT_5) {
       const properties = new Properties();
       if (options.sessionExpiry > 0) {
         properties.sessionExpiry = options.sessionExpiry;
@@ -144,7 +144,7 @@ export class Engine {
       properties.userProperties = options.connectUserProperties;
       fields.properties = properties;
     }
-    this.publishFields.properties = this.version === mqtt.MQTT_5 ? new Properties() : null;
+    this.publishFields.properties = mqtt.MQTT5 && this.version === mqtt.MQTT_5 ? new Properties() : null;
   }
 
   // ---- the application's calls ----
@@ -382,7 +382,7 @@ export class Engine {
 
   /** Ends the current link with `code` and schedules the next attempt. */
   private closeLink(code: number): void {
-    if (this.version === mqtt.MQTT_5 && (this.state === CONNECTED || this.state === CONNECTING)) {
+    if (mqtt.MQTT5 && this.version === mqtt.MQTT_5 && (this.state === CONNECTED || this.state === CONNECTING)) {
       // 5.0 lets the client say why ([MQTT-4.13.1-1]); any reason but success keeps the will.
       const reason = disconnectReasonFor(code);
       if (reason > 0) {
@@ -458,7 +458,7 @@ export class Engine {
       this.closeLink(errors.ERR_PROTOCOL);
       return;
     }
-    const v5 = this.version === mqtt.MQTT_5;
+    const v5 = mqtt.MQTT5 && this.version === mqtt.MQTT_5;
     this.brokerReceiveMaximum = v5 ? numberOr(propertyValue(packet, mqtt.PROP_RECEIVE_MAXIMUM), 65535) : 65535;
     this.brokerMaximumPacketSize = v5 ? numberOr(propertyValue(packet, mqtt.PROP_MAXIMUM_PACKET_SIZE), mqtt.MAX_REMAINING_LENGTH) :
       mqtt.MAX_REMAINING_LENGTH;
@@ -562,7 +562,7 @@ export class Engine {
   }
 
   private handlePublish(packet: Packet): void {
-    if (this.version === mqtt.MQTT_5 && propertyValue(packet, mqtt.PROP_TOPIC_ALIAS) >= 0) {
+    if (mqtt.MQTT5 && this.version === mqtt.MQTT_5 && propertyValue(packet, mqtt.PROP_TOPIC_ALIAS) >= 0) {
       // We announce no Topic Alias Maximum, so the broker may send none ([MQTT-3.3.2-9]).
       this.closeLink(errors.ERR_TOPIC_ALIAS);
       return;
@@ -657,7 +657,8 @@ export class Engine {
       }
     }
     // An unknown id still gets its PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
-    this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBCOMP, id, this.version === mqtt.MQTT_5 ? reason : 0, null));
+    this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBCOMP, id,
+      mqtt.MQTT5 && this.version === mqtt.MQTT_5 ? reason : 0, null));
   }
 
   private handleSubscriptionAck(packet: Packet): void {

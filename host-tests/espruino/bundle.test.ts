@@ -50,6 +50,22 @@ describe("Espruino modules", () => {
     expect(files(mqtt5)).toContain("device/codec/properties.ts");
   });
 
+  it("the 3.1.1 one holds none of the 5.0 branches of the codec and the engine (MQTT5 off)", () => {
+    const [mqtt311, mqtt5] = bundles;
+    // What only 5.0 branches reach: the Properties class the engine makes for 5.0 (its public field names
+    // stay whole), and the 5.0 reason codes of CONNACK and SUBACK (MQTT 5.0 tables 3-1 and 3-8).
+    const fiveOnly = [
+      "payloadFormat",
+      "topicAliasMaximum",
+      "[0,128,129,130,131,132,133,134,135,136,137,138,140,144,149,151,153,154,155,156,157,159]",
+      "[0,1,2,128,131,135,143,145,151,158,161,162]",
+    ];
+    for (const text of fiveOnly) {
+      expect(mqtt5.code, text).toContain(text);
+      expect(mqtt311.code, text).not.toContain(text);
+    }
+  });
+
   it("load as Espruino loads a Storage module, and the 3.1.1 one refuses a 5.0 connection", () => {
     for (const bundle of bundles) {
       const { exports, sockets } = loadModule(bundle);

@@ -3,7 +3,7 @@
 // is used as Espruino's reference documents it.
 
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
-import { MQTT_3_1_1 } from "../../codec/constants";
+import { MQTT_3_1_1, MQTT5 } from "../../codec/constants";
 import { OK, ERR_NOT_SUPPORTED } from "../../codec/errors";
 import { Bytes, newBytes, writeUtf8 } from "./bytes";
 
@@ -33,8 +33,6 @@ declare function require(module: "net" | "tls"): SocketModule;
 /** Seconds since 1970 (or since power-on, until the clock is set), with sub-millisecond resolution. */
 declare function getTime(): number;
 declare const E: { toString(data: Uint8Array): string | undefined };
-/** Set by the build: true in the module that speaks MQTT 5.0 as well, false in the 3.1.1 one. */
-declare const MQTT5: boolean;
 
 /**
  * Where to connect: the options object Espruino's net.connect / tls.connect take, handed to it as it is.
