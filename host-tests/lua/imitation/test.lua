@@ -3,13 +3,11 @@
 
 local M = {}
 
-function M.new(imitation, args, write)
-  local test = { finished = false, passed = false, config = {}, imitation = imitation }
-  for i = 2, #args do
-    local key, value = args[i]:match("^([^=]+)=(.*)$")
-    if key ~= nil then
-      test.config[key] = value
-    end
+function M.new(imitation, settings, write, transport)
+  local test = { finished = false, passed = false, config = settings, imitation = imitation }
+  -- The device loses power: every connection drops at once, with no DISCONNECT sent.
+  function test.powerOff()
+    transport.closeAll()
   end
   local limitMs = tonumber(test.config.timeLimitMs or "60000")
   function test.emit(...)

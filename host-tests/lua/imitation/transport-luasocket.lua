@@ -6,7 +6,9 @@ local socket = require("socket")
 
 local SEGMENT = 1460
 
-local M = { directory = os.getenv("NODEMCU_DIR") or ".", board = os.getenv("NODEMCU_BOARD") or "esp8266" }
+-- NODEMCU_DIR: the folder that plays the board's file system; NODEMCU_BOARD: esp8266 or esp32 (the wifi API).
+local M = { board = os.getenv("NODEMCU_BOARD") or "esp8266" }
+local directory = os.getenv("NODEMCU_DIR") or "."
 local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
 local open = {}
 local pending = {}
@@ -64,6 +66,42 @@ function M.close(id)
     open[id] = nil
     tcp:close()
   end
+end
+
+-- Every connection closed at once, without notice to the imitation (the board lost power).
+function M.closeAll()
+  for id in pairs(open) do
+    M.close(id)
+  end
+end
+
+-- Every connection reset: closed here, reported to the imitation as reset.
+function M.resetAll()
+  for id, tcp in pairs(open) do
+    tcp:setoption("linger", { on = true, timeout = 0 })
+    M.close(id)
+    pending[#pending + 1] = { id = id, kind = "reset" }
+  end
+end
+
+function M.readFile(name)
+  local f = io.open(directory .. "/" .. name, "rb")
+  if f == nil then
+    return nil
+  end
+  local data = f:read("*a")
+  f:close()
+  return data
+end
+
+function M.writeFile(name, data)
+  local f = io.open(directory .. "/" .. name, "wb")
+  if f == nil then
+    return false
+  end
+  f:write(data)
+  f:close()
+  return true
 end
 
 function M.poll(wait)
