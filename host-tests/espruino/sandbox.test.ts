@@ -47,11 +47,11 @@ describe("the Espruino sandbox's globals", () => {
         sub: bytes.subarray(1, 2)[0], index: list.indexOf(5), popped: list.pop(), slice: "abc".slice(1),
         time: typeof getTime(), board: process.env.BOARD, memory: process.memory().total,
         block: process.memory().blocksize, floor: Math.floor(1.5), code: String.fromCharCode(67),
-        promise: typeof Promise.all });
+        promise: typeof Promise.all, base64: atob(btoa("\\x00\\xffAB")) === "\\x00\\xffAB" && btoa("AB") });
     `) as string;
     expect(JSON.parse(result)).toEqual({
       text: "AB\u0000\u00ff", back: 2, word: 0x4142, sub: 66, index: 2, popped: 5, slice: "bc", time: "number",
-      board: "ESP8266", memory: 1600, block: 12, floor: 1, code: "C", promise: "function",
+      board: "ESP8266", memory: 1600, block: 12, floor: 1, code: "C", promise: "function", base64: "QUI=",
     });
   });
 

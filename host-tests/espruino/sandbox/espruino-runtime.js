@@ -381,6 +381,38 @@
       return bytes;
     },
   };
+  var BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  /** Base64 to a binary string (one character per byte), as the Espruino tools' Storage uploads use it. */
+  global.atob = function (text) {
+    var out = "";
+    var bits = 0;
+    var value = 0;
+    for (var i = 0; i < text.length; i++) {
+      var digit = BASE64.indexOf(text.charAt(i));
+      if (digit < 0) continue; // padding
+      value = (value << 6) | digit;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out += String.fromCharCode((value >> bits) & 255);
+      }
+    }
+    return out;
+  };
+  global.btoa = function (binary) {
+    var out = "";
+    for (var i = 0; i < binary.length; i += 3) {
+      var n = (binary.charCodeAt(i) << 16) | ((binary.charCodeAt(i + 1) || 0) << 8) | (binary.charCodeAt(i + 2) || 0);
+      out += BASE64.charAt(n >> 18) + BASE64.charAt((n >> 12) & 63) +
+        (i + 1 < binary.length ? BASE64.charAt((n >> 6) & 63) : "=") + (i + 2 < binary.length ? BASE64.charAt(n & 63) : "=");
+    }
+    return out;
+  };
+  /** Restarts the interpreter and runs the boot files from Storage (here: .boot0). */
+  global.load = function () {
+    removeTimer(undefined);
+    host.load();
+  };
   global.process = {
     version: config.version,
     env: { VERSION: config.version, BOARD: config.board },

@@ -86,6 +86,14 @@ export class EspruinoSandbox {
       socketEnd: (id: number) => { this.sockets.get(id)?.end(); },
       accessPoint: (ssid: string) => (this.inRange.has(ssid) ? this.accessPoints.get(ssid)! : null),
       networkDown: () => this.cutLinks(),
+      load: () => {
+        // load() restarts: the code that called it stops, and the boot files run on a fresh start.
+        const timer: NodeJS.Timeout = setTimeout(() => {
+          this.timers.delete(timer);
+          this.boot();
+        }, 0);
+        this.timers.add(timer);
+      },
     };
     const config = {
       board: options.board ?? "ESP32",
