@@ -1,13 +1,21 @@
 // The built Espruino modules in the Espruino sandbox against real brokers (issue 4): each flavour is saved
 // in Storage and require()d as on a board, and a program written as a maker would write it connects,
 // publishes and subscribes at QoS 0/1/2, leaves a will when the board dies, and resends what was in flight
-// when its link was cut. An MQTT.js client on the same broker observes.
+// when its link was cut; over TLS it checks the broker's certificate. An MQTT.js client on the same broker
+// observes.
 
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import tls from "node:tls";
+import { Aedes } from "aedes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bundle, buildFlavour, FLAVOURS } from "../../scripts/build";
 import { Broker, peerAvailable, startAedes, startMosquitto } from "../peers";
 import { EspruinoSandbox } from "./sandbox/sandbox";
 import { Observer, printed, waitFor } from "./sandbox/observer";
+import { Certificates, makeCertificates } from "../tls";
 
 const bundles = new Map<string, Bundle>();
 beforeAll(async () => {
@@ -160,4 +168,65 @@ function suite(name: string, start: () => Promise<Broker>, speaks5: boolean): vo
 suite("Aedes", startAedes, false);
 if (peerAvailable("mosquitto", "apt-get install mosquitto")) {
   suite("mosquitto", () => startMosquitto(), true);
+}
+
+if (peerAvailable("openssl", "apt-get install openssl")) {
+  describe("Espruino modules in the sandbox over TLS (tls.connect), against Aedes", () => {
+    let certificates: Certificates;
+    let server: tls.Server;
+    let port: number;
+    let aedes: Aedes;
+    beforeAll(async () => {
+      certificates = makeCertificates(mkdtempSync(path.join(os.tmpdir(), "starling-espruino-tls-")));
+      aedes = await Aedes.createBroker();
+      server = tls.createServer({ cert: readFileSync(certificates.serverCert), key: readFileSync(certificates.serverKey) },
+        aedes.handle);
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      server.close();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      rmSync(certificates.directory, { recursive: true, force: true });
+    });
+
+    function device(ca: string): EspruinoSandbox {
+      const sandbox = new EspruinoSandbox({ storage: { starling: bundles.get(FLAVOURS[0].file)!.code } });
+      sandbox.run(`
+        var starling = require("starling");
+        var options = new starling.EngineOptions();
+        options.clientId = "tls-device";
+        var client = new starling.EspruinoClient({ host: "127.0.0.1", port: ${port}, tls: true, ca: ${JSON.stringify(ca)} },
+          options, {
+            connected: function () { print("connected"); client.subscribe("tls/echo", 1); },
+            disconnected: function (code) { print("disconnected " + code + " " + client.lastSocketError); },
+            message: function (m) { print("message " + starling.payloadText(m)); },
+            acknowledged: function (type) { if (type === 9) client.publish("tls/echo", "sealed", 1, false); },
+          });
+        client.connect();
+      `);
+      return sandbox;
+    }
+
+    it("connects with the broker's CA, and publishes and receives", async () => {
+      const box = device(readFileSync(certificates.ca, "utf8"));
+      try {
+        await waitFor(() => printed(box, "message").length === 1, "the message back over TLS", box);
+        expect(printed(box, "message")).toEqual(["message sealed"]);
+      } finally {
+        box.powerOff();
+      }
+    });
+
+    it("refuses a broker its CA did not sign: a TLS error (-13), no connection", async () => {
+      const box = device(readFileSync(certificates.clientCert, "utf8"));
+      try {
+        await waitFor(() => printed(box, "disconnected").length >= 1, "the failed attempt", box);
+        expect(printed(box, "disconnected")[0]).toMatch(/^disconnected -\d+ -13$/);
+        expect(printed(box, "connected")).toEqual([]);
+      } finally {
+        box.powerOff();
+      }
+    });
+  });
 }
