@@ -3,11 +3,13 @@
 // Exit code: 0 every verdict holds, 1 a verdict failed, 2 the run could not be made as asked.
 
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runFleet } from "./fleet";
+import { MergeError, mergeReports } from "./merge";
+import { runFleet, PlanError } from "./run";
 import { renderText, writeReport } from "./report";
-import type { RunConfig, Sample, ScenarioName } from "./types";
+import type { BrokerTarget, Report, RunConfig, Sample, ScenarioName } from "./types";
 
 const SCENARIOS: ScenarioName[] = ["telemetry", "keepalive", "will", "qos", "mixed"];
 
@@ -22,6 +24,28 @@ function integer(name: string, min: number, max: number) {
     }
     return n;
   };
+}
+
+/** The most devices a run may have: 100,000 fit this machine; beyond that, shards on several machines. */
+const MAX_DEVICES = 10_000_000;
+
+function shard(value: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const index = match === null ? NaN : Number(match[1]);
+  const count = match === null ? NaN : Number(match[2]);
+  if (!(count >= 1 && index >= 0 && index < count)) {
+    throw new InvalidArgumentError(`--shard takes i/n with 0 <= i < n, e.g. 0/4 for the first of four shards, not "${value}".`);
+  }
+  return { index, count };
+}
+
+function sourceIps(value: string): string[] {
+  const ips = value.split(",").map((ip) => ip.trim()).filter((ip) => ip !== "");
+  const bad = ips.find((ip) => net.isIP(ip) === 0);
+  if (ips.length === 0 || bad !== undefined) {
+    throw new InvalidArgumentError(`--source-ips takes addresses of this machine separated by commas, e.g. 10.0.0.5,10.0.0.6; "${bad ?? value}" is not an IP address.`);
+  }
+  return ips;
 }
 
 function positive(name: string, max: number) {
@@ -65,17 +89,6 @@ function readFileOption(option: string, file: string | undefined): Buffer | unde
   }
 }
 
-/** The process's open-file limit (Linux), or null where it cannot be read. */
-function openFileLimit(): number | null {
-  try {
-    const line = fs.readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
-    const soft = line?.split(/\s{2,}/)[1];
-    return soft === undefined || soft === "unlimited" ? null : Number(soft);
-  } catch {
-    return null;
-  }
-}
-
 /** Option values from a scenario file: the same names as the flags, in camelCase. */
 function readScenarioFile(file: string): Record<string, unknown> {
   let text: string;
@@ -97,8 +110,13 @@ function readScenarioFile(file: string): Record<string, unknown> {
 export function fleetCommand(): Command {
   const command = new Command("fleet")
     .description("Run a fleet of simulated devices (the real starling engine) against a broker and check every message, will and keep-alive.")
-    .addOption(new Option("--broker <url>", "broker to test: mqtt://HOST:PORT or mqtts://HOST:PORT (default: an embedded Aedes broker on a free loopback port)"))
-    .addOption(new Option("--devices <n>", "number of simulated devices").default(1000).argParser(integer("--devices", 1, 28000)))
+    .addOption(new Option("--broker <url>", "broker to test: mqtt://HOST:PORT or mqtts://HOST:PORT; give it again for a pool of brokers (default: embedded Aedes brokers on free loopback ports)")
+      .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
+    .addOption(new Option("--assign <how>", "how devices are spread over a pool of brokers").choices(["round-robin", "hash"]).default("round-robin"))
+    .addOption(new Option("--devices <n>", "number of simulated devices (of the whole fleet, when sharded)").default(1000).argParser(integer("--devices", 1, MAX_DEVICES)))
+    .addOption(new Option("--processes <n>", "child processes to run the devices in (default: as many as the open-file limit needs; 1: this process)").argParser(integer("--processes", 1, 256)))
+    .addOption(new Option("--shard <i/n>", "run only shard i of n (0-based) of the fleet; `starling merge` combines the shards' JSON reports").argParser(shard))
+    .addOption(new Option("--source-ips <list>", "comma-separated local addresses to connect from, in turn (default: 127.0.0.0/8 addresses for a loopback broker)").argParser(sourceIps))
     .addOption(new Option("--scenario <name>", `what devices do: ${SCENARIOS.join(", ")}, or a JSON file of options`).default("mixed"))
     .addOption(new Option("--qos <n>", "QoS of the devices' messages (the mixed scenario spreads 0, 1 and 2)").default(1).argParser(integer("--qos", 0, 2)))
     .addOption(new Option("--rate <n>", "messages per second per device").default(1).argParser(positive("--rate", 1000)))
@@ -141,7 +159,7 @@ export function resolveConfig(command: Command): RunConfig {
     if (!SCENARIOS.includes(scenario as ScenarioName)) {
       throw new UsageError(`the scenario file says scenario "${scenario}": it must be one of ${SCENARIOS.join(", ")}`);
     }
-    for (const [name, check] of [["devices", integer("devices", 1, 28000)], ["qos", integer("qos", 0, 2)], ["rate", positive("rate", 1000)],
+    for (const [name, check] of [["devices", integer("devices", 1, MAX_DEVICES)], ["qos", integer("qos", 0, 2)], ["rate", positive("rate", 1000)],
       ["payload", integer("payload", 16, 65536)], ["duration", positive("duration", 86400)], ["seed", integer("seed", 0, 2147483646)],
       ["keepalive", integer("keepalive", 1, 65535)], ["ramp", (v: string) => (Number(v) === 0 ? 0 : positive("ramp", 3600)(v))],
       ["keepaliveGrace", (v: string) => (Number(v) === 0 ? 0 : positive("keepaliveGrace", 3600)(v))]] as const) {
@@ -179,15 +197,15 @@ export function resolveConfig(command: Command): RunConfig {
     throw new UsageError(`--report ${report}: the folder ${path.dirname(path.resolve(report))} does not exist`);
   }
   const devices = values.devices as number;
-  const secure = values.broker !== undefined && String(values.broker).startsWith("mqtts:");
+  const brokerUrls = values.broker === undefined ? [] : (Array.isArray(values.broker) ? values.broker : [values.broker]).map(String);
+  const secure = brokerUrls.some((url) => url.startsWith("mqtts:"));
   for (const option of ["ca", "cert", "key", "servername", "insecure"]) {
     if (values[option] !== undefined && !secure) {
       throw new UsageError(`--${option} is a TLS option: use it with an mqtts:// --broker URL (the embedded broker speaks plain MQTT)`);
     }
   }
-  let broker: RunConfig["broker"] = null;
-  if (values.broker !== undefined) {
-    const parsed = parseBrokerUrl(String(values.broker));
+  const brokers: BrokerTarget[] = brokerUrls.map((text) => {
+    const parsed = parseBrokerUrl(text);
     const tlsOptions = parsed.secure ? {
       ca: readFileOption("--ca", values.ca as string | undefined),
       cert: readFileOption("--cert", values.cert as string | undefined),
@@ -195,18 +213,15 @@ export function resolveConfig(command: Command): RunConfig {
       servername: (values.servername as string | undefined) ?? parsed.host,
       rejectUnauthorized: values.insecure !== true,
     } : null;
-
-    broker = { host: parsed.host, port: parsed.port, tls: tlsOptions, url: `${parsed.secure ? "mqtts" : "mqtt"}://${parsed.host}:${parsed.port}` };
-  }
-  // Every device holds one socket, and the embedded broker one more per device, in this process.
-  const files = openFileLimit();
-  const needed = devices * (broker === null ? 2 : 1) + 64;
-  if (files !== null && needed > files) {
-    throw new UsageError(`${devices.toLocaleString()} devices need about ${needed.toLocaleString()} open files here, and this process may hold ` +
-      `${files.toLocaleString()}: raise the limit (ulimit -n), use fewer --devices${broker === null ? ", or an external --broker" : ""}`);
-  }
+    return { host: parsed.host, port: parsed.port, tls: tlsOptions, url: `${parsed.secure ? "mqtts" : "mqtt"}://${parsed.host}:${parsed.port}` };
+  });
+  const duplicate = brokers.find((broker, i) => brokers.findIndex((other) => other.url === broker.url) !== i);
+  if (duplicate !== undefined) throw new UsageError(`--broker ${duplicate.url} is given twice: each broker of a pool once`);
   return {
-    broker, devices, scenario: scenario as ScenarioName,
+    brokers, assign: values.assign === "hash" ? "hash" : "round-robin", devices,
+    shard: (values.shard as RunConfig["shard"] | undefined) ?? { index: 0, count: 1 },
+    processes: (values.processes as number | undefined) ?? 0,
+    sourceIps: (values.sourceIps as string[] | undefined) ?? [], scenario: scenario as ScenarioName,
     qos: values.qos as number, rate: values.rate as number, payload: values.payload as number, duration,
     ramp: Number(values.ramp), seed: values.seed as number, protocol: values.protocol === "5" ? 5 : 4, keepAlive,
     keepAliveGrace: grace,
@@ -214,6 +229,37 @@ export function resolveConfig(command: Command): RunConfig {
     clientId: String(values.clientId), topic: String(values.topic), report: report ?? null,
     faultNoResend: values.faultNoResend === true,
   };
+}
+
+export function mergeCommand(): Command {
+  return new Command("merge")
+    .description("Combine the JSON reports of a sharded run (starling fleet --shard i/n --report FILE.json) into the report of the whole run.")
+    .argument("<reports...>", "the shards' JSON reports")
+    .addOption(new Option("--report <file>", "write the merged report: FILE.json or FILE.html").argParser((file: string) => {
+      if (!/\.(json|html)$/.test(file)) throw new InvalidArgumentError(`the file name must end in .json or .html, not "${file}".`);
+      return file;
+    }));
+}
+
+/** A shard's JSON report, or a UsageError saying what is wrong with the file. */
+function readReport(file: string): Report {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let report: Report;
+  try {
+    report = JSON.parse(text) as Report;
+  } catch (error) {
+    throw new UsageError(`${file}: not JSON (${(error as Error).message}); give the .json reports of starling fleet --report`);
+  }
+  if (report === null || typeof report !== "object" || typeof report.starling !== "string" || !Array.isArray(report.slices) ||
+    typeof report.latencyMs?.histogram !== "string") {
+    throw new UsageError(`${file}: not a starling fleet report (of version 0.2 or later): give the .json reports of starling fleet --report`);
+  }
+  return report;
 }
 
 function progressPrinter(config: RunConfig): { sample(sample: Sample): void; done(): void } {
@@ -245,8 +291,9 @@ export async function main(argv: string[]): Promise<number> {
   let result = 0;
   program.addCommand(fleetCommand().exitOverride().action(async (_options, command: Command) => {
     const config = resolveConfig(command);
-    const target = config.broker === null ? "the embedded Aedes broker" : config.broker.url;
-    console.log(`starling fleet: ${config.devices.toLocaleString()} devices, scenario ${config.scenario}, MQTT ${config.protocol === 5 ? "5.0" : "3.1.1"}, ` +
+    const target = config.brokers.length === 0 ? "embedded Aedes" : config.brokers.map((broker) => broker.url).join(", ");
+    const part = config.shard.count > 1 ? ` (shard ${config.shard.index} of ${config.shard.count})` : "";
+    console.log(`starling fleet: ${config.devices.toLocaleString()} devices${part}, scenario ${config.scenario}, MQTT ${config.protocol === 5 ? "5.0" : "3.1.1"}, ` +
       `${target}, seed ${config.seed}; ${config.ramp} s ramp + ${config.duration} s traffic`);
     const printer = progressPrinter(config);
     const report = await runFleet(config, (s) => printer.sample(s));
@@ -258,6 +305,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     result = report.pass ? 0 : 1;
   }));
+  program.addCommand(mergeCommand().exitOverride().action((files: string[], options: { report?: string }) => {
+    const report = mergeReports(files.map(readReport));
+    console.log(renderText(report, process.stdout.isTTY === true));
+    if (options.report !== undefined) {
+      writeReport(report, options.report);
+      console.log(`report written to ${options.report}`);
+    }
+    result = report.pass ? 0 : 1;
+  }));
   try {
     await program.parseAsync(argv, { from: "user" });
     return result;
@@ -265,7 +321,7 @@ export async function main(argv: string[]): Promise<number> {
     const code = (error as { code?: string }).code;
     if (code === "commander.helpDisplayed" || code === "commander.help" || code === "commander.version") return 0;
     if (code !== undefined && code.startsWith("commander.")) return 2;
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof PlanError || error instanceof MergeError) {
       console.error(`error: ${error.message}`);
       return 2;
     }

@@ -1,15 +1,17 @@
-// A fleet run: every device is the real engine over the Node driver, all on one FleetClock; an observer
-// checks what arrives; the result is a Report with verdicts.
+// One process's part of a fleet run: every device of its slice is the real engine over the Node driver, all
+// on one FleetClock; an observer per broker checks what arrives; the result is a Report of the slice
+// (simulator/run.ts splits a run into slices and merges their reports).
 
 import { performance } from "node:perf_hooks";
 import { Will, errorName, OK, PUBACK, PUBCOMP } from "../device/codec";
 import { EngineOptions, CONNECTED } from "../device/engine";
 import { NodeClient, Endpoint } from "../device/platform/node/client";
-import { startEmbeddedBroker } from "./broker";
 import { FleetClock } from "./clock";
 import { DeviceRecord, Observer, writeHeader } from "./observer";
-import { DevicePlan, expand, keepAliveBound, planFleet } from "./scenario";
+import { DevicePlan, GROUP_SIZE, Slice, expand, keepAliveBound, planSlice } from "./scenario";
 import type { Report, RunConfig, Sample } from "./types";
+
+export const VERSION = "0.2.0";
 
 /** A simulated device: the real client, plus the faults the simulator can inflict on it. */
 class SimulatedDevice extends NodeClient {
@@ -53,70 +55,97 @@ class SimulatedDevice extends NodeClient {
   }
 }
 
-const VERSION = "0.1.0";
+/** What one process runs: its slice of the fleet, against the run's brokers, on the run's timeline. */
+export interface SliceRun {
+  config: RunConfig;
+  slice: Slice;
+  /** One per broker of the pool (RunConfig.brokers, or the embedded brokers), in pool order. */
+  endpoints: Endpoint[];
+  brokerUrl: string;
+  /** When the run's clock starts (the ramp's first second), in epoch milliseconds. */
+  startAt: number;
+  /** Source addresses for the devices, in turn by device index; empty: the system's choice. */
+  sourceIps: string[];
+}
 
-export async function runFleet(config: RunConfig, progress: (sample: Sample) => void): Promise<Report> {
-  const embedded = config.broker === null ? await startEmbeddedBroker() : null;
-  const endpoint: Endpoint = embedded !== null
-    ? { host: embedded.host, port: embedded.port, tls: null }
-    : { host: config.broker!.host, port: config.broker!.port, tls: config.broker!.tls };
-  const brokerUrl = embedded !== null ? `mqtt://${embedded.host}:${embedded.port} (embedded Aedes)` : config.broker!.url;
+/** Why the observer could not connect, in words that say what to do. */
+export function brokerProblem(cause: string): string {
+  return cause === "ECONNREFUSED" ? "connection refused: nothing listens there; check the host and port, and that the broker runs"
+    : cause.includes("CERT") || cause.includes("SELF_SIGNED") ? `TLS verification failed (${cause}): give the broker's CA with --ca, or --insecure`
+    : cause === "ERR_CONNECTION_REFUSED" ? "the broker refused the connection: check --username/--password and the broker's access rules"
+    : cause;
+}
+
+export async function runSlice(run: SliceRun, progress: (sample: Sample) => void): Promise<Report> {
+  const { config, slice } = run;
+  const baselineRss = process.memoryUsage.rss();
   const clock = new FleetClock();
-  const plans = planFleet(config);
+  const plans = planSlice(config, slice);
   const maxSequence = Math.ceil(config.rate * (config.duration + 1)) + 1;
   const observer = new Observer(plans, maxSequence);
   const epoch = performance.timeOrigin;
-  const startedAt = new Date().toISOString();
-  const runStart = clock.now();
+  const runStart = run.startAt - epoch;
   const at = (seconds: number) => runStart + seconds * 1000;
   const errors: string[] = [];
   const password = config.password === null ? null : new TextEncoder().encode(config.password);
 
-  // The observer: the same client, with room for the whole fleet's QoS 2 traffic in flight.
-  const observerOptions = baseOptions(config, password);
-  observerOptions.clientId = `starling-observer-${config.seed}-${process.pid}`;
-  observerOptions.receiveBufferSize = Math.max(4096, config.payload + 1024);
-  observerOptions.incomingQos2Slots = 8192;
-  observerOptions.subscriptionSlots = 2;
-  let observerReady = false;
-  const observerClient = new NodeClient(endpoint, observerOptions, {
-    connected: () => undefined,
-    disconnected: (code) => { if (code !== OK) errors.push(`observer: ${errorName(code)}`); },
-    message: (packet) => observer.message(packet),
-    acknowledged: () => { observerReady = true; },
-  }, clock);
-  observerClient.connect();
-  const anyDevice = expand(config.topic, { id: "+" });
-  observerClient.subscribe(anyDevice, 2);
-  observerClient.subscribe(`${anyDevice}/will`, 2);
+  // The observers, one per broker the slice uses: the same client, with room for the slice's QoS 2 traffic in flight.
+  const filters = observedFilters(config, slice);
+  const used = [...new Set(plans.map((plan) => plan.broker))].sort((a, b) => a - b);
+  const observers: NodeClient[] = [];
+  let subscribed = 0;
+  for (const broker of used) {
+    const options = baseOptions(config, password);
+    options.clientId = `starling-observer-${config.seed}-${slice.first}-${broker}-${process.pid}`;
+    options.receiveBufferSize = Math.max(4096, config.payload + 1024);
+    options.incomingQos2Slots = 8192;
+    options.subscriptionSlots = filters.length;
+    const client = new NodeClient(run.endpoints[broker], options, {
+      connected: () => undefined,
+      disconnected: (code) => { if (code !== OK) errors.push(`observer of ${brokerName(run, broker)}: ${errorName(code)}`); },
+      message: (packet) => observer.message(packet),
+      acknowledged: () => { subscribed++; },
+    }, clock);
+    client.connect();
+    for (const filter of filters) client.subscribe(filter, 2);
+    observers.push(client);
+  }
+  const stopObservers = () => { for (const client of observers) client.disconnect(); };
   try {
-    await until(() => observerReady || observerClient.lastSocketError !== "" || errors.length > 0, 10000, () => "no answer in 10 s");
-    if (!observerReady) throw new Error(observerClient.lastSocketError !== "" ? observerClient.lastSocketError : errors[0]);
+    await until(() => subscribed === used.length * filters.length || errors.length > 0 ||
+      observers.some((client) => client.lastSocketError !== ""), 10000, () => "no answer in 10 s");
+    const failed = observers.findIndex((client) => client.lastSocketError !== "");
+    if (failed >= 0) throw new Error(`cannot reach the broker at ${brokerName(run, used[failed])}: ${brokerProblem(observers[failed].lastSocketError)}`);
+    if (errors.length > 0) throw new Error(`cannot reach the broker: ${errors[0]}`);
   } catch (error) {
-    observerClient.disconnect();
+    stopObservers();
     clock.stop();
-    if (embedded !== null) await embedded.close();
-    const cause = (error as Error).message;
-    const hint = cause === "ECONNREFUSED" ? "connection refused: nothing listens there; check the host and port, and that the broker runs"
-      : cause.includes("CERT") || cause.includes("SELF_SIGNED") ? `TLS verification failed (${cause}): give the broker's CA with --ca, or --insecure`
-      : cause === "ERR_CONNECTION_REFUSED" ? "the broker refused the connection: check --username/--password and the broker's access rules"
-      : cause;
-    throw new Error(`cannot reach the broker at ${brokerUrl}: ${hint}`);
+    const message = (error as Error).message;
+    throw new Error(message.startsWith("cannot reach") ? message : `cannot reach the broker at ${run.brokerUrl}: ${message}`);
   }
 
   const records: DeviceRecord[] = [];
   const devices: SimulatedDevice[] = [];
+  const endpoints = new Map<string, Endpoint>();
+  const connects = { count: 0, firstAttemptAt: Infinity, lastConnectedAt: 0 };
   for (const plan of plans) {
     const record: DeviceRecord = { plan, accepted: 0, acknowledged: new Uint8Array(maxSequence), awaiting: new Map(),
-      ended: false, rejected: 0, connectedOnce: false, lastError: "", struckAt: -1 };
+      ended: false, rejected: 0, connectedOnce: false, lastError: "", struckAt: -1, cutPending: false };
     records.push(record);
-    const device = new SimulatedDevice(endpoint, deviceOptions(config, plan, password), {
-      connected: () => { record.connectedOnce = true; },
+    const device = new SimulatedDevice(deviceEndpoint(run, plan, endpoints), deviceOptions(config, plan, password), {
+      connected: () => {
+        if (!record.connectedOnce) {
+          connects.count++;
+          connects.lastConnectedAt = Math.max(connects.lastConnectedAt, epoch + clock.now());
+        }
+        record.connectedOnce = true;
+      },
       disconnected: (code) => {
         if (code === OK) return;
         record.lastError = errorName(code);
-        // A device the simulator struck down was meant to lose its link; any other loss is an error.
-        if (!record.ended && record.plan.fate.kind !== "cut") errors.push(`${plan.id}: ${record.lastError}`);
+        // The simulator's own strike was meant to end the link; any other loss is an error.
+        if (record.cutPending) record.cutPending = false;
+        else if (!record.ended) errors.push(`${plan.id}: ${record.lastError}`);
       },
       message: () => undefined,
       acknowledged: (type, packetId) => {
@@ -128,7 +157,10 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
       },
     }, clock);
     devices.push(device);
-    clock.at(at(plan.connectAt), () => device.connect());
+    clock.at(at(plan.connectAt), () => {
+      connects.firstAttemptAt = Math.min(connects.firstAttemptAt, epoch + clock.now());
+      device.connect();
+    });
     schedulePublishing(device, plan, record);
     const fate = plan.fate;
     // A cut strikes right after a publish (in publishNext), so that a message is surely in flight.
@@ -153,7 +185,7 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
       const fate = plan.fate;
       if (device.dead || device.frozen || (fate.kind === "clean" && record.struckAt >= 0)) return;
       const scheduledAt = first + sequence * interval;
-      writeHeader(payload, plan.index, sequence, performance.timeOrigin + scheduledAt);
+      writeHeader(payload, plan.index, sequence, epoch + scheduledAt);
       // A cut strikes while this message is on the wire: it is lost with the link, and the device
       // must send it again after reconnecting.
       const cutNow = fate.kind === "cut" && record.struckAt < 0 && scheduledAt >= at(fate.at);
@@ -167,6 +199,7 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
       sequence++;
       if (cutNow) {
         record.struckAt = clock.now();
+        record.cutPending = device.engine.state === CONNECTED;
         device.cut();
       }
       // Open loop: the next message is due on the schedule, however late this one went.
@@ -176,12 +209,14 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
     clock.at(first, publishNext);
   }
 
-  // Progress: one sample a second until the traffic ends, then the drain.
+  // Progress: one sample a second until the traffic ends, then the drain. Memory is taken at its highest.
   const samples: Sample[] = [];
   let errorsReported = 0;
+  let peakRss = process.memoryUsage.rss();
   const sample = () => {
     let connected = 0;
     for (const device of devices) if (device.engine.state === CONNECTED) connected++;
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
     const s: Sample = { t: Math.round((clock.now() - runStart) / 100) / 10, connected, messagesPerSecond: observer.receivedThisSecond, errors: errors.length - errorsReported };
     errorsReported = errors.length;
     observer.receivedThisSecond = 0;
@@ -208,41 +243,80 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
     device.dead = true;
     device.disconnect();
   }
-  observerClient.disconnect();
+  stopObservers();
   clock.stop();
-  if (embedded !== null) await embedded.close();
 
-  const published = records.reduce((sum, r) => sum + r.accepted, 0);
   return {
     starling: VERSION,
-    config: {
-      ...config,
-      password: config.password === null ? null : "***",
-      // Keys, certificates and the CA stay out of the report.
-      broker: config.broker === null ? null : {
-        host: config.broker.host, port: config.broker.port, url: config.broker.url,
-        tls: config.broker.tls === null ? null : {
-          servername: config.broker.tls.servername ?? null, verify: config.broker.tls.rejectUnauthorized !== false,
-        },
-      },
-    },
-    brokerUrl,
-    startedAt,
+    config: reportedConfig(config),
+    slices: [slice],
+    brokerUrl: run.brokerUrl,
+    startedAt: new Date(run.startAt).toISOString(),
     seconds: Math.round((performance.now() - runStart) / 100) / 10,
     counts: {
-      devices: config.devices,
+      devices: plans.length,
       connected: records.filter((r) => r.connectedOnce).length,
-      published,
+      published: records.reduce((sum, r) => sum + r.accepted, 0),
       received: observer.received,
       duplicates: observer.duplicates,
       reconnects,
       errors: errors.length,
     },
     latencyMs: observer.latencySummary(),
+    memory: { processes: 1, rssBytes: peakRss, baselineBytes: baselineRss },
+    connects,
     verdicts,
     samples,
     pass: verdicts.every((v) => v.pass),
   };
+}
+
+/** The configuration as a report shows it: the password masked, and of TLS only what is not secret. */
+export function reportedConfig(config: RunConfig): Report["config"] {
+  return {
+    ...config,
+    password: config.password === null ? null : "***",
+    brokers: config.brokers.map((broker) => ({
+      host: broker.host, port: broker.port, url: broker.url,
+      tls: broker.tls === null ? null : { servername: broker.tls.servername ?? null, verify: broker.tls.rejectUnauthorized !== false },
+    })),
+  };
+}
+
+/**
+ * What an observer of `slice` subscribes to: the devices' topics and wills. With {group} in the topic
+ * template, only the slice's groups; without it, every device's (messages of other slices are ignored).
+ */
+export function observedFilters(config: RunConfig, slice: Slice): string[] {
+  const groups: string[] = [];
+  if (config.topic.includes("{group}")) {
+    for (let group = Math.floor(slice.first / GROUP_SIZE); group * GROUP_SIZE < slice.end; group++) groups.push(String(group));
+  } else {
+    groups.push("+");
+  }
+  const filters: string[] = [];
+  for (const group of groups) {
+    const topic = expand(config.topic, { id: "+", group });
+    filters.push(topic, `${topic}/will`);
+  }
+  return filters;
+}
+
+function brokerName(run: SliceRun, broker: number): string {
+  const endpoint = run.endpoints[broker];
+  return `${endpoint.tls !== null ? "mqtts" : "mqtt"}://${endpoint.host}:${endpoint.port}`;
+}
+
+/** The device's broker and source address; devices that share both share one Endpoint object. */
+function deviceEndpoint(run: SliceRun, plan: DevicePlan, cache: Map<string, Endpoint>): Endpoint {
+  const source = run.sourceIps.length > 0 ? run.sourceIps[plan.index % run.sourceIps.length] : undefined;
+  const key = `${plan.broker} ${source ?? ""}`;
+  let endpoint = cache.get(key);
+  if (endpoint === undefined) {
+    endpoint = { ...run.endpoints[plan.broker], localAddress: source };
+    cache.set(key, endpoint);
+  }
+  return endpoint;
 }
 
 function baseOptions(config: RunConfig, password: Uint8Array | null): EngineOptions {
@@ -285,7 +359,7 @@ async function sleepUntil(time: number): Promise<void> {
 }
 
 /** Waits for `condition`, checking every 50 ms; past `timeoutMs` it throws `failure()` or just returns. */
-async function until(condition: () => boolean, timeoutMs: number, failure: (() => string) | null): Promise<void> {
+export async function until(condition: () => boolean, timeoutMs: number, failure: (() => string) | null): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) {
@@ -295,4 +369,3 @@ async function until(condition: () => boolean, timeoutMs: number, failure: (() =
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-

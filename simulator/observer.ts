@@ -1,7 +1,7 @@
 // The observer: one more client (the same engine) subscribed to everything the fleet publishes, and the
 // bookkeeping that turns what it saw into verdicts with counterexamples.
 
-import { build } from "hdr-histogram-js";
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from "hdr-histogram-js";
 import type { Histogram } from "hdr-histogram-js";
 import { performance } from "node:perf_hooks";
 import type { Packet } from "../device/codec";
@@ -35,29 +35,61 @@ export interface DeviceRecord {
   lastError: string;
   /** When its fate struck (ms on the run clock), or -1. */
   struckAt: number;
+  /** The simulator cut its link and the loss is still to be reported: that one loss is not an error. */
+  cutPending: boolean;
 }
 
 interface Seen {
-  /** Times each sequence number arrived, by sequence. */
-  counts: Uint16Array;
+  /** Times each sequence number arrived, by sequence (made at the device's first message). */
+  counts: Uint16Array | null;
   lastFirstDelivery: number;
   outOfOrder: number[];
   willAt: number;
 }
 
-const MAX_COUNTEREXAMPLES = 20;
+export const MAX_COUNTEREXAMPLES = 20;
+
+/** A latency histogram in microseconds, from 1 µs to an hour at 3 significant digits. */
+export function latencyHistogram(): Histogram {
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+/** A verdict from its numbers: it holds when nothing failed. */
+export function verdict(name: string, what: string, checked: number, failures: number, examples: Counterexample[]): Verdict {
+  return {
+    name, pass: failures === 0, what, checked, failures,
+    detail: `${what}: ${checked.toLocaleString("en-US")} checked, ${failures.toLocaleString("en-US")} failed`,
+    counterexamples: examples.slice(0, MAX_COUNTEREXAMPLES),
+  };
+}
 
 export class Observer {
-  readonly latency: Histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  readonly latency: Histogram = latencyHistogram();
   received = 0;
   duplicates = 0;
   receivedThisSecond = 0;
+  /** The index of the first device observed: the observer sees one slice of the fleet. */
+  private readonly first: number;
+  private readonly maxSequence: number;
   private readonly seen: Seen[];
   private readonly willTopics = new Map<string, number>();
 
   constructor(plans: DevicePlan[], maxSequence: number) {
-    this.seen = plans.map(() => ({ counts: new Uint16Array(maxSequence + 1), lastFirstDelivery: -1, outOfOrder: [], willAt: -1 }));
+    this.first = plans.length > 0 ? plans[0].index : 0;
+    this.maxSequence = maxSequence;
+    this.seen = plans.map(() => ({ counts: null, lastFirstDelivery: -1, outOfOrder: [], willAt: -1 }));
     for (const plan of plans) this.willTopics.set(plan.willTopic, plan.index);
+  }
+
+  private counts(device: number): Uint16Array {
+    const seen = this.seen[device - this.first];
+    if (seen.counts === null) seen.counts = new Uint16Array(this.maxSequence + 1);
+    return seen.counts;
+  }
+
+  private countAt(device: number, sequence: number): number {
+    const counts = this.seen[device - this.first].counts;
+    return counts === null ? 0 : counts[sequence];
   }
 
   /** Handles one delivered message (the observer client's message event). */
@@ -67,18 +99,20 @@ export class Observer {
     if (packet.payloadLength < HEADER_BYTES) {
       const topic = readUtf8(buffer, packet.topicOffset, packet.topicLength);
       const device = this.willTopics.get(topic);
-      if (device !== undefined && this.seen[device].willAt < 0) this.seen[device].willAt = now;
+      if (device !== undefined && this.seen[device - this.first].willAt < 0) this.seen[device - this.first].willAt = now;
       return;
     }
     const view = new DataView(buffer.buffer, buffer.byteOffset + packet.payloadOffset, HEADER_BYTES);
     const device = view.getUint32(0);
     const sequence = view.getUint32(4);
     const scheduledAt = view.getFloat64(8);
-    const seen = this.seen[device];
-    if (seen === undefined || sequence >= seen.counts.length) return;
+    // Another slice's device (an observer that had to subscribe to the whole fleet), or not a header at all.
+    const seen = this.seen[device - this.first];
+    if (seen === undefined || sequence > this.maxSequence) return;
+    const counts = this.counts(device);
     this.received++;
     this.receivedThisSecond++;
-    if (seen.counts[sequence] > 0) {
+    if (counts[sequence] > 0) {
       this.duplicates++;
     } else {
       // Latency from the scheduled send time, not the actual one: a stalled sender shows as latency
@@ -87,31 +121,26 @@ export class Observer {
       if (sequence < seen.lastFirstDelivery && seen.outOfOrder.length < 3) seen.outOfOrder.push(sequence);
       seen.lastFirstDelivery = Math.max(seen.lastFirstDelivery, sequence);
     }
-    if (seen.counts[sequence] < 65535) seen.counts[sequence]++;
+    if (counts[sequence] < 65535) counts[sequence]++;
   }
 
   /** True once every owed QoS 1/2 message of every device has arrived (for the end of a run). */
   complete(records: DeviceRecord[]): boolean {
     for (const record of records) {
       if (record.plan.qos === 0) continue;
-      const counts = this.seen[record.plan.index].counts;
-      for (let s = 0; s < record.accepted; s++) if (owed(record, s) && counts[s] === 0) return false;
+      for (let s = 0; s < record.accepted; s++) if (owed(record, s) && this.countAt(record.plan.index, s) === 0) return false;
     }
     return true;
   }
 
   willSeen(device: number): boolean {
-    return this.seen[device].willAt >= 0;
+    return this.seen[device - this.first].willAt >= 0;
   }
 
   verdicts(records: DeviceRecord[], keepAliveBoundMs: number, epoch: number): Verdict[] {
     const verdicts: Verdict[] = [];
     const add = (name: string, checked: number, what: string, examples: Counterexample[], failures: number) => {
-      verdicts.push({
-        name, pass: failures === 0,
-        detail: `${what}: ${checked.toLocaleString("en-US")} checked, ${failures.toLocaleString("en-US")} failed`,
-        counterexamples: examples.slice(0, MAX_COUNTEREXAMPLES),
-      });
+      verdicts.push(verdict(name, what, checked, failures, examples));
     };
 
     let connected = 0;
@@ -128,18 +157,18 @@ export class Observer {
       let failures = 0;
       for (const record of records) {
         if (record.plan.qos !== qos) continue;
-        const counts = this.seen[record.plan.index].counts;
         for (let s = 0; s < record.accepted; s++) {
           if (!owed(record, s)) continue;
           checked++;
-          const lost = counts[s] === 0;
-          const duplicated = qos === 2 && counts[s] > 1;
+          const count = this.countAt(record.plan.index, s);
+          const lost = count === 0;
+          const duplicated = qos === 2 && count > 1;
           if (lost || duplicated) {
             failures++;
             if (examples.length < MAX_COUNTEREXAMPLES) {
               examples.push({ device: record.plan.id, message: s,
                 expected: qos === 2 ? "delivered exactly once" : "delivered at least once",
-                observed: lost ? "never delivered" : `delivered ${counts[s]} times` });
+                observed: lost ? "never delivered" : `delivered ${count} times` });
             }
           }
         }
@@ -154,7 +183,7 @@ export class Observer {
     let orderChecked = 0;
     for (const record of records) {
       orderChecked++;
-      for (const sequence of this.seen[record.plan.index].outOfOrder) {
+      for (const sequence of this.seen[record.plan.index - this.first].outOfOrder) {
         order.push({ device: record.plan.id, message: sequence, expected: "delivered after the messages published before it",
           observed: "delivered after a later message" });
       }
@@ -170,7 +199,7 @@ export class Observer {
     for (const record of records) {
       const fate = record.plan.fate.kind;
       if (fate !== "killed" && fate !== "clean" && fate !== "silent") continue;
-      const willAt = this.seen[record.plan.index].willAt;
+      const willAt = this.seen[record.plan.index - this.first].willAt;
       const after = willAt >= 0 ? (willAt - epoch - record.struckAt) / 1000 : -1;
       if (fate === "silent") {
         keepAliveChecked++;
@@ -200,29 +229,7 @@ export class Observer {
   }
 
   latencySummary(): LatencySummary {
-    const h = this.latency;
-    const ms = (micros: number) => micros / 1000;
-    const buckets: [number, number][] = [];
-    if (h.totalCount > 0) {
-      // About 60 log-spaced buckets between the smallest and largest latency.
-      const low = Math.max(1, h.minNonZeroValue);
-      const high = Math.max(low * 1.01, h.maxValue);
-      const step = Math.pow(high / low, 1 / 60);
-      let previous = 0;
-      for (let edge = low; edge <= high * step; edge *= step) {
-        const below = countBelow(h, edge);
-        if (below > previous) buckets.push([ms(edge), below - previous]);
-        previous = below;
-      }
-    }
-    return {
-      count: h.totalCount,
-      p50: ms(h.getValueAtPercentile(50)),
-      p99: ms(h.getValueAtPercentile(99)),
-      p999: ms(h.getValueAtPercentile(99.9)),
-      max: ms(h.maxValue),
-      buckets,
-    };
+    return latencySummary(this.latency);
   }
 }
 
@@ -245,4 +252,38 @@ function countBelow(h: Histogram, value: number): number {
     else high = middle;
   }
   return Math.round((low / 100) * h.totalCount);
+}
+
+/** Percentiles, chart buckets and the encoded histogram of a latency histogram (microseconds). */
+export function latencySummary(h: Histogram): LatencySummary {
+  const ms = (micros: number) => micros / 1000;
+  const buckets: [number, number][] = [];
+  if (h.totalCount > 0) {
+    // About 60 log-spaced buckets between the smallest and largest latency.
+    const low = Math.max(1, h.minNonZeroValue);
+    const high = Math.max(low * 1.01, h.maxValue);
+    const step = Math.pow(high / low, 1 / 60);
+    let previous = 0;
+    for (let edge = low; edge <= high * step; edge *= step) {
+      const below = countBelow(h, edge);
+      if (below > previous) buckets.push([ms(edge), below - previous]);
+      previous = below;
+    }
+  }
+  return {
+    count: h.totalCount,
+    p50: ms(h.getValueAtPercentile(50)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    max: ms(h.maxValue),
+    buckets,
+    histogram: encodeIntoCompressedBase64(h),
+  };
+}
+
+/** The sum of encoded histograms (LatencySummary.histogram), as one histogram. */
+export function addHistograms(encoded: string[]): Histogram {
+  const sum = latencyHistogram();
+  for (const text of encoded) sum.add(decodeFromCompressedBase64(text));
+  return sum;
 }

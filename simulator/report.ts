@@ -70,6 +70,25 @@ const COUNT_ROWS: [keyof Report["counts"], string][] = [
   ["errors", "errors"],
 ];
 
+/** Memory per device and connection rate: what a run at scale is measured by. */
+export function scaleFigures(report: Report): [string, string][] {
+  const { memory, connects, counts } = report;
+  const devices = Math.max(1, counts.devices);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  const span = (connects.lastConnectedAt - connects.firstAttemptAt) / 1000;
+  const figures: [string, string][] = [
+    ["memory", `${kib(memory.rssBytes / devices)} per device (RSS of ${count(memory.processes)} process${memory.processes === 1 ? "" : "es"}: ` +
+      `${count(memory.rssBytes / 1048576)} MiB; ${kib((memory.rssBytes - memory.baselineBytes) / devices)} per device above their start)`],
+    ["connects", connects.count > 0 && span > 0
+      ? `${count(connects.count / span)} per second (${count(connects.count)} devices in ${seconds(span)})`
+      : `${count(connects.count)} devices`],
+  ];
+  if (report.config.shard.count > 1) {
+    figures.push(["shard", `${report.config.shard.index} of ${report.config.shard.count}: devices ${report.slices.map((slice) => `${slice.first}-${slice.end - 1}`).join(", ")}`]);
+  }
+  return figures;
+}
+
 // ------------------------------------------------------------------------------------------------ text
 
 /** Control characters (newlines, escape sequences) in run data would break the table or drive the terminal. */
@@ -90,6 +109,7 @@ export function renderText(report: Report, color: boolean): string {
     ["broker", clean(report.brokerUrl)],
     ["started", `${clean(report.startedAt)}, ran ${seconds(report.seconds)}`],
     ["traffic", `MQTT ${config.protocol === 5 ? "5.0" : "3.1.1"}, QoS ${clean(config.qos)}, ${clean(config.rate)} msg/s per device, ${count(config.payload)} B payload, ${clean(config.duration)} s after a ${clean(config.ramp)} s ramp`],
+    ...scaleFigures(report).map(([label, value]): [string, string] => [label, clean(value)]),
   ];
   for (const [label, value] of meta) lines.push(`  ${label.padEnd(8)} ${value}`);
   lines.push("");
@@ -364,6 +384,7 @@ export function renderHtml(report: Report): string {
     ["timing", `${config.ramp} s ramp, then ${config.duration} s`],
     ["client id / topic", `${config.clientId}  ${config.topic}`],
     ["user", config.username === null ? "none" : `${config.username} (password ${maskedPassword(config.password) ?? "none"})`],
+    ...scaleFigures(report),
     ["starling", report.starling],
   ];
   const runHtml = run.map(([label, value]) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`).join("\n");

@@ -4,11 +4,28 @@ import type tls from "node:tls";
 
 export type ScenarioName = "telemetry" | "keepalive" | "will" | "qos" | "mixed";
 
+/** A broker devices connect to. */
+export interface BrokerTarget {
+  host: string;
+  port: number;
+  tls: tls.ConnectionOptions | null;
+  url: string;
+}
+
 /** A run, fully resolved from the command line (or a scenario file). */
 export interface RunConfig {
-  /** Where the devices connect; null = start the embedded Aedes broker on a free loopback port. */
-  broker: { host: string; port: number; tls: tls.ConnectionOptions | null; url: string } | null;
+  /** The pool of brokers devices connect to; empty = start embedded Aedes brokers on free loopback ports. */
+  brokers: BrokerTarget[];
+  /** How devices are spread over the pool: by index in turn, or by a hash of the client id. */
+  assign: "round-robin" | "hash";
+  /** The whole fleet's size (every shard's devices). */
   devices: number;
+  /** This run's part of the fleet: shard `index` of `count` (0 of 1: all of it). */
+  shard: { index: number; count: number };
+  /** Child processes to run the devices in (0: as many as the open-file limit requires; 1: this process). */
+  processes: number;
+  /** Addresses devices connect from, spread in turn; empty: the system's choice, or 127.0.0.0/8 for a loopback broker. */
+  sourceIps: string[];
   scenario: ScenarioName;
   /** 1 or 2 for the qos and mixed scenarios' guaranteed traffic; telemetry may be 0. */
   qos: number;
@@ -50,6 +67,10 @@ export interface Counterexample {
 export interface Verdict {
   name: string;
   pass: boolean;
+  /** What the verdict promises, and the numbers behind it (so shard reports can be combined). */
+  what: string;
+  checked: number;
+  failures: number;
   /** One line: what was checked and the numbers. */
   detail: string;
   counterexamples: Counterexample[];
@@ -74,6 +95,25 @@ export interface LatencySummary {
   max: number;
   /** The histogram as [latency ms, count] buckets, for the report's distribution chart. */
   buckets: [number, number][];
+  /** The whole HDR histogram (microseconds), compressed and base64-encoded, so reports can be merged. */
+  histogram: string;
+}
+
+/** Memory of the processes that ran the devices. */
+export interface MemorySummary {
+  processes: number;
+  /** Resident memory of those processes with every device connected (summed over the processes). */
+  rssBytes: number;
+  /** Their resident memory before the first device was made. */
+  baselineBytes: number;
+}
+
+/** How fast the fleet connected: from the first device's first attempt to the last device's first CONNACK. */
+export interface ConnectSummary {
+  count: number;
+  /** Epoch milliseconds. */
+  firstAttemptAt: number;
+  lastConnectedAt: number;
 }
 
 export interface Report {
@@ -82,10 +122,12 @@ export interface Report {
    * The resolved configuration, with the password replaced by "***" when one was given, and of the TLS
    * options only what is not secret (no keys, certificates or CA).
    */
-  config: Omit<RunConfig, "password" | "broker"> & {
+  config: Omit<RunConfig, "password" | "brokers"> & {
     password: string | null;
-    broker: { host: string; port: number; url: string; tls: { servername: string | null; verify: boolean } | null } | null;
+    brokers: { host: string; port: number; url: string; tls: { servername: string | null; verify: boolean } | null }[];
   };
+  /** The devices this report covers: [first, end) of the fleet (all of them once shards are merged). */
+  slices: { first: number; end: number }[];
   brokerUrl: string;
   startedAt: string;
   seconds: number;
@@ -99,6 +141,8 @@ export interface Report {
     errors: number;
   };
   latencyMs: LatencySummary;
+  memory: MemorySummary;
+  connects: ConnectSummary;
   verdicts: Verdict[];
   samples: Sample[];
   pass: boolean;

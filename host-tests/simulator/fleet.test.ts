@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
 import type { Browser } from "playwright-core";
 import { fleetCommand, main, resolveConfig, UsageError } from "../../simulator/cli";
-import { runFleet } from "../../simulator/fleet";
+import { runFleet } from "../../simulator/run";
 import { planFleet } from "../../simulator/scenario";
 import { writeReport } from "../../simulator/report";
 import type { Report, RunConfig, ScenarioName, Verdict } from "../../simulator/types";
@@ -46,7 +46,7 @@ const TRAFFIC: Record<ScenarioName, number> = { telemetry: 3, keepalive: 13, wil
 function fleet(scenario: ScenarioName, options: Partial<RunConfig> & { name: string; seed: number }): RunConfig {
   const { name, ...rest } = options;
   return {
-    broker: null, devices: 40, scenario, qos: 1, rate: 2, payload: 64, duration: TRAFFIC[scenario], ramp: 1,
+    brokers: [], assign: "round-robin", shard: { index: 0, count: 1 }, processes: 1, sourceIps: [], devices: 40, scenario, qos: 1, rate: 2, payload: 64, duration: TRAFFIC[scenario], ramp: 1,
     protocol: 4, keepAlive: 2, keepAliveGrace: 6, username: null, password: null, clientId: `${name}-{i}`, topic: `fleet-test/${name}/{id}`,
     report: null, faultNoResend: false, ...rest,
   };
@@ -127,7 +127,7 @@ function expectScenarioPassed(label: string, scenario: ScenarioCase, report: Rep
 }
 
 /** Runs the cases side by side (one failing run does not hide the others' results). */
-function scenarioSuite(title: string, cases: () => ScenarioCase[], broker: () => Promise<{ config: RunConfig["broker"]; close(): Promise<void> } | null>,
+function scenarioSuite(title: string, cases: () => ScenarioCase[], broker: () => Promise<{ config: RunConfig["brokers"][number]; close(): Promise<void> } | null>,
   needs: { skip: boolean; missing: Error | null } = { skip: false, missing: null }): void {
   describe.skipIf(needs.skip)(title, () => {
     const results = new Map<string, PromiseSettledResult<Report>>();
@@ -137,7 +137,7 @@ function scenarioSuite(title: string, cases: () => ScenarioCase[], broker: () =>
       if (needs.missing !== null) throw needs.missing;
       const target = await broker();
       started = target;
-      const planned = cases().map((c) => ({ ...c, config: { ...c.config, broker: target?.config ?? null } }));
+      const planned = cases().map((c) => ({ ...c, config: { ...c.config, brokers: target === null ? [] : [target.config] } }));
       const settled = await Promise.allSettled(planned.map((c) => runFleet(c.config, () => undefined)));
       planned.forEach((c, i) => results.set(c.config.clientId, settled[i]));
     }, 90_000);
@@ -271,7 +271,7 @@ describe("starling fleet on the command line", () => {
 
   // [what is wrong, the arguments, what the error must say]
   const bad: [string, () => string[], RegExp[]][] = [
-    ["--devices 0", () => ["--devices", "0"], [/--devices/, /whole number from 1 to 28,000/, /"0"/]],
+    ["--devices 0", () => ["--devices", "0"], [/--devices/, /whole number from 1 to 10,000,000/, /"0"/]],
     ["--devices abc", () => ["--devices", "abc"], [/--devices/, /whole number/, /"abc"/]],
     ["--qos 3", () => ["--qos", "3"], [/--qos/, /from 0 to 2/, /"3"/]],
     ["--broker http://x", () => ["--broker", "http://x"], [/--broker/, /mqtt:\/\/ or mqtts:\/\//, /http:/]],
@@ -290,6 +290,15 @@ describe("starling fleet on the command line", () => {
     ["--duration too short for the keep-alive", () => ["--duration", "3", "--scenario", "keepalive", "--keepalive", "5"],
       [/--duration 3/, /--keepalive 5/, /use --duration 18 or more/, /shorter --keepalive/]],
     ["--ca with an mqtt:// broker", () => ["--ca", caFile, "--broker", "mqtt://127.0.0.1:1883"], [/--ca/, /TLS/, /mqtts:\/\//]],
+    ["--shard 2/2", () => ["--shard", "2/2"], [/--shard/, /0 <= i < n/, /"2\/2"/]],
+    ["--shard half", () => ["--shard", "half"], [/--shard/, /i\/n/, /"half"/]],
+    ["--source-ips with a name", () => ["--source-ips", "10.0.0.1,eth0"], [/--source-ips/, /"eth0" is not an IP address/]],
+    ["--assign random", () => ["--assign", "random"], [/--assign/, /round-robin, hash/]],
+    ["the same --broker twice", () => ["--broker", "mqtt://127.0.0.1:1883", "--broker", "mqtt://127.0.0.1:1883"], [/mqtt:\/\/127\.0\.0\.1:1883 is given twice/]],
+    ["--processes 1 for more devices than a process may hold", () => ["--devices", "50000", "--processes", "1", "--broker", "mqtt://127.0.0.1:1"],
+      [/--processes 1/, /open files/, /use --processes [2-9]/]],
+    ["more devices than one --source-ips address has ports for", () => ["--devices", "90000", "--source-ips", "127.0.0.9", "--broker", "mqtt://127.0.0.1:1"],
+      [/90,000 devices over 1 source address/, /ephemeral ports/, /--source-ips with at least [2-9]/]],
   ];
 
   it.each(bad)("%s: exit code 2 and an error naming the option and what to write instead", async (_what, args, says) => {
@@ -345,7 +354,7 @@ describe("starling fleet on the command line", () => {
     const bin = path.join(REPOSITORY, "simulator", "bin.js");
     const failed = spawnSync(process.execPath, [bin, "fleet", "--devices", "0"], { cwd: REPOSITORY, encoding: "utf8", timeout: 30_000 });
     expect(failed.status, failed.stderr).toBe(2);
-    expect(failed.stderr).toMatch(/--devices takes a whole number from 1 to 28,000, not "0"/);
+    expect(failed.stderr).toMatch(/--devices takes a whole number from 1 to 10,000,000, not "0"/);
     const help = spawnSync(process.execPath, [bin, "fleet", "--help"], { cwd: REPOSITORY, encoding: "utf8", timeout: 30_000 });
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toContain("--report <file>");

@@ -99,7 +99,11 @@ function makeReport(options: { seed: number; devices: number; failing: boolean }
   return {
     starling: "0.1.0",
     config: {
-      broker: null,
+      brokers: [],
+      assign: "round-robin",
+      shard: { index: 0, count: 1 },
+      processes: 1,
+      sourceIps: [],
       devices: options.devices,
       scenario: "mixed",
       qos: 1,
@@ -130,8 +134,11 @@ function makeReport(options: { seed: number; devices: number; failing: boolean }
       reconnects: options.failing ? Math.round(options.devices * 0.97) : 0,
       errors: errorsSoFar,
     },
-    latencyMs: { count: published, p50: 4.02, p99: 19.6, p999: 61.3, max: 388.5, buckets },
-    verdicts,
+    slices: [{ first: 0, end: options.devices }],
+    latencyMs: { count: published, p50: 4.02, p99: 19.6, p999: 61.3, max: 388.5, buckets, histogram: "" },
+    memory: { processes: 1, rssBytes: 60e6 + options.devices * 9000, baselineBytes: 60e6 },
+    connects: { count: options.devices, firstAttemptAt: 1748779200000, lastConnectedAt: 1748779200000 + ramp * 1000 },
+    verdicts: verdicts.map((v) => ({ ...v, what: v.name, checked: options.devices, failures: v.pass ? 0 : 1 })),
     samples,
     pass: !options.failing,
   };
@@ -144,11 +151,14 @@ const failing = makeReport({ seed: 42, devices: 2500, failing: true });
 function emptyReport(): Report {
   const report = makeReport({ seed: 1, devices: 10, failing: false });
   report.samples = [];
-  report.latencyMs = { count: 0, p50: 0, p99: 0, p999: 0, max: 0, buckets: [] };
+  report.latencyMs = { count: 0, p50: 0, p99: 0, p999: 0, max: 0, buckets: [], histogram: "" };
   report.counts = { devices: 10, connected: 0, published: 0, received: 0, duplicates: 0, reconnects: 0, errors: 10 };
   report.verdicts = [{
     name: "connect",
     pass: false,
+    what: "every device connected",
+    checked: 10,
+    failures: 10,
     detail: "0 of 10 devices connected",
     counterexamples: [{ device: "dev-0", message: -1, expected: "CONNACK 0", observed: "CONNACK 5 (not authorized)" }],
   }];

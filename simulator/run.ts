@@ -1,0 +1,239 @@
+// A whole fleet run (or one shard of it) on this machine: it plans where everything runs within the
+// machine's limits, starts the embedded brokers when no broker is given, runs the devices in this process
+// or spreads them over child processes (each holds at most what its open-file limit allows), and merges
+// their reports into one.
+//
+// Limits it plans for (checked before anything starts; a run that cannot fit says what to change):
+// - open files per process (20,000 here, a hard limit): one per device connection, one per broker-side
+//   connection of an embedded broker in the same process;
+// - ephemeral ports per source address (~28,000 by default): a device connection binds a source address,
+//   so a loopback run spreads its devices over 127.0.0.0/8; a real network needs --source-ips.
+
+import { fork, ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Endpoint } from "../device/platform/node/client";
+import { startEmbeddedBroker, EmbeddedBroker } from "./broker";
+import { runSlice, SliceRun } from "./fleet";
+import { mergeReports } from "./merge";
+import { Slice, part, shardSlice } from "./scenario";
+import type { Report, RunConfig, Sample } from "./types";
+
+/** Files a process keeps for itself (stdio, observers, IPC, the loader) beyond its connections. */
+const FILES_RESERVED = 200;
+/** Devices one embedded Aedes broker takes (its process holds one file per device). */
+export const DEVICES_PER_EMBEDDED_BROKER = 15000;
+/** Ports of an address left unused, for reconnects while closed connections wait out TIME_WAIT. */
+const PORTS_SPARE = 0.25;
+
+/** A run that cannot be made as asked, with what to change: the CLI prints it and exits 2. */
+export class PlanError extends Error {}
+
+/** The process's open-file limit (Linux), or null where it cannot be read. */
+export function openFileLimit(): number | null {
+  try {
+    const line = fs.readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === "unlimited" ? null : Number(soft);
+  } catch {
+    return null;
+  }
+}
+
+/** Ephemeral ports per source address (Linux's ip_local_port_range), or 28,232 (its default) where unreadable. */
+export function ephemeralPorts(): number {
+  try {
+    const [low, high] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    return high - low + 1;
+  } catch {
+    return 28232;
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || /^127\./.test(host) || host === "::1";
+}
+
+/** Where each part of a run goes on this machine. */
+export interface Layout {
+  slice: Slice;
+  /** Child processes for the devices; 1 means this process. */
+  processes: number;
+  /** Embedded brokers to start (0 with an external broker); in this process when 1 and the devices run here too, otherwise each in a child. */
+  embeddedBrokers: number;
+  sourceIps: string[];
+}
+
+export function planLayout(config: RunConfig): Layout {
+  const slice = shardSlice(config);
+  const devices = slice.end - slice.first;
+  const files = openFileLimit() ?? 1_000_000;
+  const perProcess = files - FILES_RESERVED;
+  if (perProcess < 1) throw new PlanError(`this process may hold only ${files} open files: raise the limit (ulimit -n)`);
+  const embeddedBrokers = config.brokers.length === 0 ? Math.ceil(devices / DEVICES_PER_EMBEDDED_BROKER) : 0;
+  // Everything in this process: each device's socket, and the embedded broker's side of it.
+  const filesHere = devices * (embeddedBrokers === 1 ? 2 : 1);
+  const needed = filesHere <= perProcess && embeddedBrokers <= 1 ? 1 : Math.ceil(devices / perProcess);
+  let processes = config.processes === 0 ? needed : config.processes;
+  if (config.processes !== 0 && Math.ceil(devices / processes) * (processes === 1 && embeddedBrokers === 1 ? 2 : 1) > perProcess) {
+    throw new PlanError(`--processes ${config.processes}: ${Math.ceil(devices / processes).toLocaleString("en-US")} devices per process need ` +
+      `more open files than a process may hold here (${files.toLocaleString("en-US")}); use --processes ${needed} or more, or leave it out`);
+  }
+  processes = Math.min(processes, devices);
+
+  const sourceIps = config.sourceIps.length > 0 ? config.sourceIps : autoSourceIps(config, devices);
+  const ports = ephemeralPorts();
+  const perAddress = Math.ceil(devices / Math.max(1, sourceIps.length));
+  const room = Math.floor(ports * (1 - PORTS_SPARE));
+  if (perAddress > room) {
+    const what = sourceIps.length === 0 ? "one source address" : `${sourceIps.length} source address(es)`;
+    throw new PlanError(`${devices.toLocaleString("en-US")} devices over ${what} is ${perAddress.toLocaleString("en-US")} connections per ` +
+      `address, and an address has ${ports.toLocaleString("en-US")} ephemeral ports here (${room.toLocaleString("en-US")} usable with room for ` +
+      `reconnects): give --source-ips with at least ${Math.ceil(devices / room)} addresses of this machine, or widen net.ipv4.ip_local_port_range`);
+  }
+  return { slice, processes, embeddedBrokers, sourceIps };
+}
+
+/**
+ * Source addresses when none are given: none for a remote broker (the system chooses), and for brokers on
+ * loopback as many of 127.0.0.0/8 as keep each address well inside its ports, one block per shard.
+ */
+function autoSourceIps(config: RunConfig, devices: number): string[] {
+  const loopback = config.brokers.length === 0 || config.brokers.every((broker) => isLoopback(broker.host));
+  if (!loopback) return [];
+  const count = Math.max(1, Math.ceil(devices / Math.floor(ephemeralPorts() * (1 - PORTS_SPARE))));
+  const shard = config.shard.index;
+  const ips: string[] = [];
+  for (let k = 0; k < count; k++) ips.push(`127.${1 + (Math.floor(shard / 256) % 254)}.${shard % 256}.${2 + k}`);
+  return ips;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+/** Forks a TypeScript module of the simulator with tsx's loader, structured-clone IPC. */
+function forkModule(file: string): ChildProcess {
+  return fork(path.join(HERE, file), [], { execArgv: ["--import", TSX], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+}
+
+/** Waits for the child's first message of `type`, failing if it exits or reports an error first. */
+function messageFrom<T>(child: ChildProcess, type: string, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type: string; value?: T; error?: string }) => {
+      if (message.type === type) { cleanup(); resolve(message.value as T); }
+      else if (message.type === "error") { cleanup(); reject(new Error(message.error)); }
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      cleanup();
+      reject(new Error(`${what} ended before it was done (exit code ${code}${signal !== null ? `, signal ${signal}` : ""})`));
+    };
+    const cleanup = () => { child.off("message", onMessage); child.off("exit", onExit); };
+    child.on("message", onMessage);
+    child.on("exit", onExit);
+  });
+}
+
+interface BrokerPool {
+  endpoints: Endpoint[];
+  url: string;
+  close(): Promise<void>;
+}
+
+async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPool> {
+  if (layout.embeddedBrokers === 0) {
+    return {
+      endpoints: config.brokers.map((broker) => ({ host: broker.host, port: broker.port, tls: broker.tls })),
+      url: config.brokers.map((broker) => broker.url).join(", "),
+      close: async () => undefined,
+    };
+  }
+  if (layout.embeddedBrokers === 1 && layout.processes === 1) {
+    const broker = await startEmbeddedBroker();
+    return { endpoints: [{ host: broker.host, port: broker.port, tls: null }], url: `mqtt://${broker.host}:${broker.port} (embedded Aedes)`, close: () => broker.close() };
+  }
+  const children: ChildProcess[] = [];
+  const brokers: EmbeddedBroker[] = [];
+  try {
+    for (let i = 0; i < layout.embeddedBrokers; i++) {
+      const child = forkModule("broker-process.ts");
+      children.push(child);
+      brokers.push(await messageFrom<EmbeddedBroker>(child, "listening", "an embedded broker process"));
+    }
+  } catch (error) {
+    for (const child of children) child.kill();
+    throw error;
+  }
+  return {
+    endpoints: brokers.map((broker) => ({ host: broker.host, port: broker.port, tls: null })),
+    url: brokers.map((broker) => `mqtt://${broker.host}:${broker.port}`).join(", ") + ` (embedded Aedes, ${brokers.length} process${brokers.length === 1 ? "" : "es"})`,
+    close: async () => {
+      await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.send({ type: "close" });
+      })));
+    },
+  };
+}
+
+/** Runs the fleet (this shard of it) as `layout` says; progress is the whole run's, once a second. */
+export async function runFleet(config: RunConfig, progress: (sample: Sample) => void): Promise<Report> {
+  const layout = planLayout(config);
+  const brokers = await startBrokers(config, layout);
+  try {
+    // The run's clock starts once every process is ready; the devices' schedule counts from there.
+    const run = (slice: Slice, startAt: number): SliceRun =>
+      ({ config, slice, endpoints: brokers.endpoints, brokerUrl: brokers.url, startAt, sourceIps: layout.sourceIps });
+    if (layout.processes === 1) return await runSlice(run(layout.slice, Date.now() + 200), progress);
+    return await runChildren(layout, run, progress);
+  } finally {
+    await brokers.close();
+  }
+}
+
+async function runChildren(layout: Layout, run: (slice: Slice, startAt: number) => SliceRun, progress: (sample: Sample) => void): Promise<Report> {
+  const children: ChildProcess[] = [];
+  // Each child's latest sample, and the errors it reported since the last line.
+  const latest: (Sample | null)[] = [];
+  let newErrors = 0;
+  try {
+    for (let i = 0; i < layout.processes; i++) {
+      const child = forkModule("worker.ts");
+      children.push(child);
+      latest.push(null);
+    }
+    await Promise.all(children.map((child, i) => messageFrom(child, "ready", `device process ${i + 1}`)));
+    // Allow the children a moment to plan their devices before the first connects are due.
+    const startAt = Date.now() + 1000;
+    const reports = children.map((child, i) => {
+      child.on("message", (message: { type: string; value?: Sample }) => {
+        if (message.type === "sample") {
+          latest[i] = message.value as Sample;
+          newErrors += latest[i]!.errors;
+        }
+      });
+      const report = messageFrom<Report>(child, "report", `device process ${i + 1}`);
+      child.send({ type: "run", value: run(part(layout.slice, i, layout.processes), startAt) });
+      return report;
+    });
+    // One line of progress a second for the whole run: the children's latest samples added up.
+    const ticker = setInterval(() => {
+      const samples = latest.filter((s): s is Sample => s !== null);
+      progress({
+        t: Math.round((Date.now() - startAt) / 100) / 10,
+        connected: samples.reduce((total, s) => total + s.connected, 0),
+        messagesPerSecond: samples.reduce((total, s) => total + s.messagesPerSecond, 0),
+        errors: newErrors,
+      });
+      newErrors = 0;
+    }, 1000);
+    try {
+      return mergeReports(await Promise.all(reports));
+    } finally {
+      clearInterval(ticker);
+    }
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill();
+  }
+}
