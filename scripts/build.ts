@@ -27,9 +27,8 @@
 //   device/codec/properties.ts (the 5.0 property table, reader and writer) is replaced by
 //   device/platform/espruino/properties-mqtt311.ts.
 // - A last pass (esbuild's transform, tree shaking on) minifies the bundle again. esbuild puts a constant
-//   imported from another module (MQTT5) in place only as it prints the bundle, after its tree shaking and
-//   without folding what the constant decides (`const v5 = false` stays, and so does what only `if (v5)`
-//   used): the last pass folds those and drops the code and tables nothing reaches any more.
+//   imported from another module in place only as it prints the bundle, after its own folding and tree
+//   shaking: the last pass folds what those constants decide and drops what nothing reaches any more.
 
 import * as esbuild from "esbuild";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -48,6 +47,8 @@ const PROPERTIES = path.join(ROOT, "device/codec/properties.ts");
 const PROPERTIES_MQTT311 = path.join(ROOT, "device/platform/espruino/properties-mqtt311.ts");
 const CONSTANTS = path.join(ROOT, "device/codec/constants.ts");
 const MQTT5_ON = "export const MQTT5: boolean = true;";
+const MQTT5_USE = /\bmqtt\.MQTT5\b/;
+const DEVICE = path.join(ROOT, "device") + path.sep;
 
 /**
  * The esbuild settings that produce Espruino-runnable output: those of DESIGN.md ("The portable subset"), and
@@ -114,15 +115,31 @@ function espruinoPlatform(mqtt5: boolean): esbuild.Plugin {
         }
         return undefined;
       });
-      build.onLoad({ filter: /constants\.ts$/ }, (args) => {
-        if (mqtt5 || path.resolve(args.path) !== CONSTANTS) {
+      // 3.1.1: MQTT5 off. In constants.ts the switch itself. In a file that reads it as `mqtt.MQTT5` (the
+      // guards of the codec and the engine), each use too, as esbuild's `define` does for a global name (it
+      // cannot name an imported one): the guards then fold as the file is parsed, a `const v5 = MQTT5 && ...`
+      // with them, and tree shaking leaves out what only 5.0 reaches. Anywhere else esbuild puts the constant
+      // in as it prints the bundle, where a local holding it no longer folds.
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        const file = path.resolve(args.path);
+        if (mqtt5 || !file.startsWith(DEVICE)) {
           return undefined;
         }
-        const source = readFileSync(CONSTANTS, "utf8");
-        if (!source.includes(MQTT5_ON)) {
-          throw new Error(`espruino build: ${path.relative(ROOT, CONSTANTS)} no longer holds '${MQTT5_ON}'`);
+        const source = readFileSync(file, "utf8");
+        const where = path.relative(ROOT, file);
+        if (file === CONSTANTS) {
+          if (!source.includes(MQTT5_ON)) {
+            throw new Error(`espruino build: ${where} no longer holds '${MQTT5_ON}'`);
+          }
+          return { contents: source.replace(MQTT5_ON, MQTT5_ON.replace("true", "false")), loader: "ts" };
         }
-        return { contents: source.replace(MQTT5_ON, MQTT5_ON.replace("true", "false")), loader: "ts" };
+        if (!MQTT5_USE.test(source)) {
+          return undefined;
+        }
+        if (!/^import \* as mqtt from "(\.|\.\.\/codec)\/constants";$/m.test(source)) {
+          throw new Error(`espruino build: ${where} reads mqtt.MQTT5, but its mqtt is not the codec's constants`);
+        }
+        return { contents: source.replace(new RegExp(MQTT5_USE.source, "g"), "false"), loader: "ts" };
       });
     },
   };

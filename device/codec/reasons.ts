@@ -25,9 +25,10 @@ function codesFor(type: number, version: number, fromServer: boolean): number[] 
   if (type === mqtt.PUBACK || type === mqtt.PUBREC) return PUBACK_PUBREC;
   if (type === mqtt.PUBREL || type === mqtt.PUBCOMP) return PUBREL_PUBCOMP;
   if (type === mqtt.SUBACK) return mqtt.MQTT5 && version === mqtt.MQTT_5 ? SUBACK_V5 : SUBACK_V4;
-  if (type === mqtt.UNSUBACK) return UNSUBACK_V5;
-  if (type === mqtt.DISCONNECT) return fromServer ? DISCONNECT_FROM_SERVER : DISCONNECT_FROM_CLIENT;
-  if (type === mqtt.AUTH) return fromServer ? AUTH_FROM_SERVER : AUTH_FROM_CLIENT;
+  // Only 5.0 gives these packets reason codes.
+  if (mqtt.MQTT5 && type === mqtt.UNSUBACK) return UNSUBACK_V5;
+  if (mqtt.MQTT5 && type === mqtt.DISCONNECT) return fromServer ? DISCONNECT_FROM_SERVER : DISCONNECT_FROM_CLIENT;
+  if (mqtt.MQTT5 && type === mqtt.AUTH) return fromServer ? AUTH_FROM_SERVER : AUTH_FROM_CLIENT;
   return NONE;
 }
 

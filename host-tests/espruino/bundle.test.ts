@@ -53,12 +53,14 @@ describe("Espruino modules", () => {
   it("the 3.1.1 one holds none of the 5.0 branches of the codec and the engine (MQTT5 off)", () => {
     const [mqtt311, mqtt5] = bundles;
     // What only 5.0 branches reach: the Properties class the engine makes for 5.0 (its public field names
-    // stay whole), and the 5.0 reason codes of CONNACK and SUBACK (MQTT 5.0 tables 3-1 and 3-8).
+    // stay whole), and the 5.0 reason codes of CONNACK, SUBACK and a server's DISCONNECT (MQTT 5.0 tables
+    // 3-1, 3-8 and 3-10).
     const fiveOnly = [
       "payloadFormat",
       "topicAliasMaximum",
       "[0,128,129,130,131,132,133,134,135,136,137,138,140,144,149,151,153,154,155,156,157,159]",
       "[0,1,2,128,131,135,143,145,151,158,161,162]",
+      "[0,128,129,130,131,135,137,139,141,142,143,144,147,148,149,150,151,152,153,154,155,156,157,158,159,160,161,162]",
     ];
     for (const text of fiveOnly) {
       expect(mqtt5.code, text).toContain(text);
