@@ -199,33 +199,8 @@ export function encodeVectors(): string[] {
 
 const packet = new codec.Packet();
 
-/**
- * Bytes as they arrive from the broker (hex), framed and decoded: "error <code>" or the decoded fields that
- * the packet's type has (topic and payload as hex).
- */
-export function decodeVector(hex: string, version: number, maximumPacketSize: number): string {
-  const bytes = bytesOfHex(hex);
-  const length = Math.floor(hex.length / 2);
-  const framer = new codec.Framer(maximumPacketSize);
-  let at = 0;
-  while (at < length) {
-    const used = framer.feed(bytes, at, length - at);
-    if (used < 0) {
-      return "error " + used;
-    }
-    at += used;
-    if (framer.ready) {
-      break;
-    }
-  }
-  if (!framer.ready) {
-    return "incomplete";
-  }
-  const result = codec.decodePacket(framer.packetBuffer, framer.packetStart, framer.packetLength, version, packet);
-  if (result < 0) {
-    return "error " + result;
-  }
-  const buffer = framer.packetBuffer;
+/** The fields of the packet just decoded into `packet` that its type has (topic and payload as hex). */
+function summary(buffer: Bytes, version: number): string {
   let text = "type " + packet.type + " id " + packet.packetId + " reason " + packet.reasonCode;
   if (packet.type === codec.PUBLISH) {
     text += " qos " + packet.qos + " dup " + (packet.dup ? 1 : 0) + " retain " + (packet.retain ? 1 : 0) +
@@ -243,5 +218,36 @@ export function decodeVector(hex: string, version: number, maximumPacketSize: nu
       " present " + packet.propertiesPresentLow + "/" + packet.propertiesPresentHigh +
       " user " + packet.userPropertyCount + " ids " + packet.subscriptionIdentifierCount;
   }
-  return text + " at " + at;
+  return text;
+}
+
+/** decodePacket over all of `bytes` as one packet: "error <code>" or the summary. */
+function decodedAlone(bytes: Bytes, length: number, version: number): string {
+  const result = codec.decodePacket(bytes, 0, length, version, packet);
+  return result < 0 ? "error " + result : summary(bytes, version);
+}
+
+/**
+ * Bytes as they arrive from the broker (hex), two ways: cut by a Framer (its error, the first framed packet
+ * decoded, or "incomplete"), and decoded alone as one packet, as host-tests/codec/malformed.test.ts does.
+ */
+export function decodeVector(hex: string, version: number, maximumPacketSize: number): string {
+  const bytes = bytesOfHex(hex);
+  const length = Math.floor(hex.length / 2);
+  const framer = new codec.Framer(maximumPacketSize);
+  let framed = "incomplete";
+  let at = 0;
+  while (at < length && framed === "incomplete") {
+    const used = framer.feed(bytes, at, length - at);
+    if (used < 0) {
+      framed = "error " + used;
+    } else {
+      at += used;
+      if (framer.ready) {
+        const result = codec.decodePacket(framer.packetBuffer, framer.packetStart, framer.packetLength, version, packet);
+        framed = (result < 0 ? "error " + result : summary(framer.packetBuffer, version)) + " at " + at;
+      }
+    }
+  }
+  return "framed: " + framed + "; alone: " + decodedAlone(bytes, length, version);
 }

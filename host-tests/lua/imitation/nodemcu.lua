@@ -201,7 +201,7 @@ function M.install(transport)
     post(function()
       self.sending = false
       local cb = self.callbacks.sent
-      if cb ~= nil and self.id then
+      if cb ~= nil and self.open then
         cb(self)
       end
     end)
@@ -365,6 +365,10 @@ function M.install(transport)
   -- dropping them would), which the board hears as "reconnection" with ERR_RST.
   function control.resetConnections()
     transport.resetAll()
+    -- lwIP reports a reset as it happens: nothing more is sent or acknowledged on these sockets.
+    for _, s in pairs(sockets) do
+      s.open = false
+    end
   end
   control.nowMs = nowMs
   control.post = post
