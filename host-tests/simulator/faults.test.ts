@@ -7,6 +7,8 @@
 
 import net from "node:net";
 import { performance } from "node:perf_hooks";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import * as mqtt from "mqtt-packet";
 import { describe, it, expect, beforeAll, afterAll, afterEach } from "vitest";
 import { FaultProxy, connectClientId } from "../../simulator/faults/proxy";
@@ -148,9 +150,9 @@ function proxySuite(name: string, start: () => Promise<Broker>, exactKeepAlive: 
       const slow = await device(via(proxy), `${tag}-lat-dev`);
       // CONNECT one way, CONNACK the other.
       expect(performance.now() - connectStarted).toBeGreaterThanOrEqual(2 * latency);
-      // 20 ms apart: each message is a chunk of its own, and each later one could overtake with 80 ms of jitter.
-      const sender = publishing(slow, topic, 20);
-      await until(() => sender.sentAt.length >= 15, "15 messages sent");
+      // 10 ms apart: each message is a chunk of its own, and each later one could overtake with 80 ms of jitter.
+      const sender = publishing(slow, topic, 10);
+      await until(() => sender.sentAt.length >= 30, "30 messages sent");
       sender.stop();
       const count = sender.sentAt.length;
       await watcher.until(() => arrivals(watcher, topic).length >= count, `${count} messages`);
@@ -229,7 +231,7 @@ function proxySuite(name: string, start: () => Promise<Broker>, exactKeepAlive: 
       }
     });
 
-    it.skipIf(!exactKeepAlive)("half-open: the device finds the link dead within 1.5x keep-alive, the broker publishes its will, and it reconnects", async () => {
+    it(`half-open: the device finds the link dead within 1.5x keep-alive${exactKeepAlive ? ", the broker publishes its will in time," : ""} and it reconnects`, async () => {
       const base = `faults/${tag}/half`;
       const watcher = await subscriber(broker, `${tag}-half-watch`, `${base}/+/will`);
       const proxy = await proxyFor(broker);
@@ -244,10 +246,12 @@ function proxySuite(name: string, start: () => Promise<Broker>, exactKeepAlive: 
       proxy.partition([id], true);
       expect(stuck.disconnects).toEqual(["ERR_KEEPALIVE_TIMEOUT"]);
       expect(noticedAfter).toBeLessThanOrEqual(1.5 * KEEP_ALIVE_MS + 100);
-      await watcher.until(() => watcher.received.length > 0, "the will", 3000);
-      expect(watcher.received[0].topic).toBe(`${base}/${id}/will`);
-      expect(watcher.received[0].at - heldAt).toBeLessThanOrEqual(1.5 * KEEP_ALIVE_MS + 300);
       expect(proxy.counters.chunksDropped, "its PINGREQ went nowhere").toBeGreaterThanOrEqual(1);
+      if (exactKeepAlive) {
+        await watcher.until(() => watcher.received.length > 0, "the will", 3000);
+        expect(watcher.received[0].topic).toBe(`${base}/${id}/will`);
+        expect(watcher.received[0].at - heldAt).toBeLessThanOrEqual(1.5 * KEEP_ALIVE_MS + 300);
+      }
       expect(stuck.connects).toBe(1);
       proxy.partition([id], false);
       await stuck.until(() => stuck.connects === 2, "the reconnect after healing", 4000);
@@ -360,6 +364,7 @@ describe("fault proxy: bad input and bounded memory", () => {
       made.proxies.push(proxy);
       proxy.setLatency(5);
       const sender = net.connect(proxy.port, proxy.host);
+      sender.on("error", () => undefined);
       await new Promise((resolve) => sender.once("connect", resolve));
       const connect = mqtt.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: "firehose", clean: true, keepalive: 5 });
       const total = 64 * 1024 * 1024;
@@ -388,6 +393,55 @@ describe("fault proxy: bad input and bounded memory", () => {
       await new Promise((resolve) => sink.close(resolve));
     }
   });
+
+  it("survives running out of open files, and carries connections again once files are free", async () => {
+    // The proxy in a child process limited to 40 open files; the devices here, in this process.
+    const child = spawn("sh", ["-c", `ulimit -n 40 && exec "${process.execPath}" --import tsx fault-proxy-files-child.ts`],
+      { cwd: fileURLToPath(new URL(".", import.meta.url)), stdio: ["pipe", "pipe", "inherit"] });
+    const lines: string[] = [];
+    child.stdout.on("data", (data: Buffer) => lines.push(...data.toString().trim().split("\n")));
+    const next = async (what: string) => {
+      await until(() => lines.length > 0, what);
+      return lines.shift()!;
+    };
+    const counters = async () => {
+      child.stdin.write("counters\n");
+      return JSON.parse(await next("the proxy's counters"));
+    };
+    const connectAs = (port: number, clientId: string) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      socket.write(mqtt.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean: true, keepalive: 60 }));
+      return socket;
+    };
+    try {
+      const port = Number(await next("the proxy's port"));
+      const sockets: net.Socket[] = [];
+      for (let i = 0; i < 40; i++) {
+        sockets.push(connectAs(port, `files-${i}`));
+        await sleep(5);
+      }
+      await sleep(300);
+      const full = await counters();
+      expect(full.lastError).toBe("EMFILE");
+      expect(full.brokerErrors).toBeGreaterThan(0);
+      for (const socket of sockets) socket.destroy();
+      await sleep(300);
+      const last = connectAs(port, "files-after");
+      let after = await counters();
+      for (let tries = 0; after.bytesToBroker === full.bytesToBroker && tries < 50; tries++) {
+        await sleep(20);
+        after = await counters();
+      }
+      expect(after.identified).toBe(full.identified + 1);
+      expect(after.bytesToBroker, "the new connection's CONNECT reached the broker").toBeGreaterThan(full.bytesToBroker);
+      expect(after.brokerErrors).toBe(full.brokerErrors);
+      last.destroy();
+    } finally {
+      child.stdin.end();
+      child.kill();
+    }
+  });
 });
 
 // -------------------------------------------------------------------------------------------- restarts
@@ -407,7 +461,10 @@ describe("embedded broker restart", () => {
     const topic = "faults/restart/data";
     // It also takes the sender's will topic: a will published at the crash would be queued for it.
     const away = await subscriber(broker, "restart-away", "faults/restart/+");
-    const sender = await device(broker, "restart-sender", "faults/restart/will");
+    // The sender comes through a proxy, as a fleet's devices do: it must see the crash and the refusals through it.
+    const proxy = await proxyFor(broker);
+    const sender = await device(via(proxy), "restart-sender", "faults/restart/will");
+    sender.publish("faults/kept/retained", "kept", 1, true);
     // Before: delivered live.
     sender.publish(topic, "0", 1);
     await away.until(() => away.received.length === 1, "message 0 live");
@@ -430,6 +487,11 @@ describe("embedded broker restart", () => {
     // A crash publishes no will, though the sender was connected when the broker went down.
     await sleep(200);
     expect(away.received.filter((m) => m.topic !== topic)).toEqual([]);
+    expect(proxy.counters.brokerErrors, "the proxy found the broker down at least once").toBeGreaterThan(0);
+    // The retained message survived too.
+    const late = await subscriber(broker, "restart-late", "faults/kept/retained");
+    await late.until(() => late.received.length === 1, "the retained message");
+    expect(late.received[0]).toMatchObject({ payload: "kept", retain: true });
   });
 
   it("refuses a second restart while one is under way", async () => {

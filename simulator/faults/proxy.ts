@@ -38,6 +38,9 @@ export interface FaultProxyCounters {
   /** Times a reading side was paused because its direction held too much, and the most one ever held. */
   pauses: number;
   peakPendingBytes: number;
+  /** Accepts that failed, and connections to the broker that failed (refused while it is down, EMFILE, reset). */
+  acceptErrors: number;
+  brokerErrors: number;
 }
 
 /**
@@ -94,7 +97,6 @@ class Direction {
   private readonly times: number[] = [];
   private head = 0;
   private queuedBytes = 0;
-  private lastAt = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Paused by this direction because it held too much. */
   private pausedSource = false;
@@ -104,15 +106,17 @@ class Direction {
 
   target: net.Socket | null = null;
 
-  /** Queues a chunk (or END) for delivery after the proxy's latency, never before an earlier one. */
+  /**
+   * Queues a chunk (or END) for delivery after the proxy's latency. The queue is first in, first out: a
+   * chunk whose time comes before an earlier chunk's waits for it, so jitter never reorders the bytes.
+   */
   push(chunk: Buffer | typeof END): void {
     if (chunk === END) {
       if (this.ended) return;
       this.ended = true;
     }
     const now = performance.now();
-    const at = Math.max(now + this.proxy.delay(), this.lastAt);
-    this.lastAt = at;
+    const at = now + this.proxy.delay();
     if (at <= now && this.head === this.chunks.length) {
       this.deliver(chunk);
     } else {
@@ -262,7 +266,7 @@ class Connection {
     this.device.on("drain", () => down.checkPressure());
     broker.on("end", () => this.sourceEnded(down));
     broker.on("close", () => this.socketClosed(down));
-    broker.on("error", () => undefined);
+    broker.on("error", (error: NodeJS.ErrnoException) => this.proxy.brokerError(error));
     this.up.push(first);
   }
 
@@ -312,8 +316,10 @@ export class FaultProxy {
 
   readonly counters: FaultProxyCounters = {
     connections: 0, open: 0, identified: 0, bytesToBroker: 0, bytesToDevice: 0,
-    chunksDropped: 0, bytesDropped: 0, cuts: 0, pauses: 0, peakPendingBytes: 0,
+    chunksDropped: 0, bytesDropped: 0, cuts: 0, pauses: 0, peakPendingBytes: 0, acceptErrors: 0, brokerErrors: 0,
   };
+  /** The last accept or broker connection error ("" while there was none). */
+  lastError = "";
   readonly maxPendingBytes: number;
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
@@ -333,17 +339,29 @@ export class FaultProxy {
     });
   }
 
-  /** A proxy listening (on loopback, a free port unless told) in front of `target`. */
-  static async start(target: ProxyTarget, options: FaultProxyOptions = {}): Promise<FaultProxy> {
-    const proxy = new FaultProxy(target, options.host ?? "127.0.0.1", options.port ?? 0, options);
+  /**
+   * Listens, then keeps listening through failed accepts. Out of files, libuv itself accepts and closes the
+   * excess connections (the device sees a close) and says nothing; other accept errors come here.
+   */
+  private async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      proxy.server.once("error", reject);
-      proxy.server.listen(proxy.port, proxy.host, () => {
-        proxy.server.off("error", reject);
+      this.server.once("error", reject);
+      this.server.listen(this.port, this.host, () => {
+        this.server.off("error", reject);
         resolve();
       });
     });
-    proxy.port = (proxy.server.address() as net.AddressInfo).port;
+    this.server.on("error", (error: NodeJS.ErrnoException) => {
+      this.counters.acceptErrors++;
+      this.lastError = error.code ?? error.message;
+    });
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** A proxy listening (on loopback, a free port unless told) in front of `target`. */
+  static async start(target: ProxyTarget, options: FaultProxyOptions = {}): Promise<FaultProxy> {
+    const proxy = new FaultProxy(target, options.host ?? "127.0.0.1", options.port ?? 0, options);
+    await proxy.listen();
     return proxy;
   }
 
@@ -428,6 +446,11 @@ export class FaultProxy {
   countDropped(bytes: number): void {
     this.counters.chunksDropped++;
     this.counters.bytesDropped += bytes;
+  }
+
+  brokerError(error: NodeJS.ErrnoException): void {
+    this.counters.brokerErrors++;
+    this.lastError = error.code ?? error.message;
   }
 
   countPause(): void {
