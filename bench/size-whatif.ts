@@ -1,79 +1,31 @@
-// What-if sizes of the Espruino modules (bench/README.md, "size"): builds a scratch copy of the project with
-//   define   the 5.0 branches of codec and engine guarded by a build-time MQTT5 constant (esbuild define)
-//   mangle   property names mangled by esbuild, the modules' public API and the host APIs kept
-// and prints minified/gzip bytes of each flavour for baseline, define, mangle and both. Each variant must pass
-// the syntax gate and write a CONNECT when loaded as Espruino loads a module. The project's own files are not
-// touched; the define edits are text replacements in the scratch copy, and the script stops, naming the
-// text, when a source no longer holds it. Run: npx tsx bench/size-whatif.ts
+// What-if sizes of the Espruino modules (bench/README.md, "size"): what changes to the module's API would
+// still save, measured. The build already mangles every property name that code outside the module cannot
+// see (scripts/property-names.ts); what stays whole is what the API hands out. Each variant treats one of
+// those types as if the API no longer handed it out, so that its members' names get mangled too:
+//
+//   Packet   the received packet of the message event (a maker reads packet.qos, packet.topicOffset, ...);
+//            an API that handed out the topic and payload some other way
+//   Engine   EspruinoClient.engine (a maker reads engine.state, engine.pendingMessages, ...); a client
+//            that offers those few itself
+//
+// Each variant must pass the syntax gate and write a CONNECT when loaded as Espruino loads a module (the
+// smoke test below uses only what none of the variants hides). The project's files are not touched.
+// Run: npx tsx bench/size-whatif.ts
 
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import { checkEspruinoSyntax } from "../host-tests/espruino/syntax";
+import { buildFlavour, FLAVOURS, ROOT } from "../scripts/build";
+import { espruinoPropertyNames } from "../scripts/property-names";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
-
-/**
- * The MQTT5 guard, site by site: [file, text, replacement]; each text must occur at least once, and each
- * edited file gets GUARD_DECLARATION at its top. The guard is written out at every site:
- * `typeof MQTT5 === "undefined" || MQTT5` is true where nothing defines MQTT5 (Node, vitest,
- * typescript-to-lua: typeof of an undeclared name is "undefined"), and esbuild folds it, and every branch
- * behind it, when the build defines MQTT5. A constant holding it does not fold: esbuild turns a module's
- * top-level const into a var when bundling, and inlines a constant imported from another module without
- * folding what it makes.
- */
-const GUARD_DECLARATION = "declare const MQTT5: boolean | undefined;\n";
-const GUARD = '(typeof MQTT5 === "undefined" || MQTT5)';
-const DEFINE_EDITS: Array<[string, string, string]> = [
-  ["device/codec/encode.ts", "const v5 = version === mqtt.MQTT_5;", `const v5 = ${GUARD} && version === mqtt.MQTT_5;`],
-  ["device/codec/encode.ts", "return version === mqtt.MQTT_3_1_1 || version === mqtt.MQTT_5;",
-    `return version === mqtt.MQTT_3_1_1 || (${GUARD} && version === mqtt.MQTT_5);`],
-  ["device/codec/decode.ts", "const v5 = version === mqtt.MQTT_5;", `const v5 = ${GUARD} && version === mqtt.MQTT_5;`],
-  ["device/codec/decode.ts", "version !== mqtt.MQTT_5", `!(${GUARD} && version === mqtt.MQTT_5)`],
-  ["device/codec/decode.ts", "if (version === mqtt.MQTT_5) {", `if (${GUARD} && version === mqtt.MQTT_5) {`],
-  ["device/codec/reasons.ts", "version === mqtt.MQTT_5 ?", `${GUARD} && version === mqtt.MQTT_5 ?`],
-  ["device/engine/engine.ts", "this.version === mqtt.MQTT_5", `(${GUARD} && this.version === mqtt.MQTT_5)`],
+const VARIANTS: Array<{ label: string; opaque: string[] }> = [
+  { label: "today", opaque: [] },
+  { label: "Packet not handed out", opaque: ["Packet"] },
+  { label: "Engine not handed out", opaque: ["Engine"] },
+  { label: "neither", opaque: ["Packet", "Engine"] },
 ];
-
-/** What a maker's code touches (options, will, events, received packet, counters, client) and host APIs. */
-const RESERVED = [
-  // EngineOptions
-  "protocolVersion clientId cleanStart keepAlive username password will sessionExpiry connectUserProperties",
-  "receiveBufferSize transmitBufferSize messageSlotSize inflightWindow queueSlots queuePolicy incomingQos2Slots",
-  "subscriptionSlots connectTimeoutMs backoffInitialMs backoffMaxMs backoffResetAfterMs seed resendOnReconnect",
-  // Will, UserProperty, Properties (5.0)
-  "topic payload qos retain properties key value payloadFormat messageExpiry contentType responseTopic",
-  "correlationData subscriptionIdentifier authMethod authData requestProblemInfo willDelay requestResponseInfo",
-  "receiveMaximum topicAliasMaximum topicAlias maximumPacketSize reasonString userProperties",
-  // EngineEvents, Packet, Counters
-  "connected disconnected message acknowledged buffer type packetId dup topicOffset topicLength payloadOffset",
-  "payloadLength sessionPresent reasonCode reasonCodesOffset reasonCodesCount propertiesOffset propertiesLength",
-  "propertiesPresentLow propertiesPresentHigh propertyValues propertyLengths userPropertyCount",
-  "subscriptionIdentifierCount connects reconnects retransmits drops messagesSent messagesReceived",
-  "duplicatesSuppressed qosDowngrades pingRoundTripMs queueHighWater",
-  // EspruinoClient, Engine as the client exposes it, Endpoint
-  "connect disconnect publish subscribe unsubscribe counters engine lastSocketError state lastReasonCode",
-  "pendingMessages host port tls ca key cert",
-  // The module's exports, and the host APIs the bundle calls
-  "EspruinoClient EngineOptions Will topicText payloadText",
-  "charCodeAt subarray set length push floor indexOf toString fromCharCode on write end code",
-].join(" ").split(" ");
-
-function exportedNames(dir: string, out: Set<string>): Set<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      exportedNames(full, out);
-    } else if (entry.name.endsWith(".ts")) {
-      for (const m of readFileSync(full, "utf8").matchAll(/export (?:const|function|class|let) ([A-Za-z_0-9]+)/g)) {
-        out.add(m[1]);
-      }
-    }
-  }
-  return out;
-}
 
 /** Loads the module as Espruino would and connects a client over a fake socket: a CONNECT must be written. */
 function smoke(code: string, label: string): void {
@@ -105,54 +57,24 @@ function smoke(code: string, label: string): void {
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), "starling-size-"));
   try {
-    for (const name of ["device", "scripts", "package.json", "tsconfig.json"]) {
-      cpSync(path.join(ROOT, name), path.join(scratch, name), { recursive: true });
-    }
-    symlinkSync(path.join(ROOT, "node_modules"), path.join(scratch, "node_modules"));
-    const build = await import(pathToFileURL(path.join(scratch, "scripts/build.ts")).href);
-    // Namespace imports (import * as mqtt) are resolved by member name: exported names must keep theirs.
-    const reserve = new Set([...RESERVED, ...exportedNames(path.join(scratch, "device"), new Set())]);
-    const mangle = { mangleProps: /./, reserveProps: new RegExp(`^(${[...reserve].join("|")})$`) };
-
-    const rows: string[] = [];
-    const run = async (label: string, extra: object): Promise<void> => {
-      for (const flavour of build.FLAVOURS) {
-        const bundle = await build.buildFlavour(flavour, path.join(scratch, "out"), extra);
+    console.log(`${"variant".padEnd(24)} ${"module".padEnd(26)} ${"minified".padStart(9)} ${"gzip".padStart(12)}  saved`);
+    for (const flavour of FLAVOURS) {
+      const files = (await buildFlavour(flavour, scratch)).inputs.map((input) => path.join(ROOT, input.file));
+      let today = 0;
+      for (const variant of VARIANTS) {
+        const { mangled } = espruinoPropertyNames(files, variant.opaque);
+        const bundle = await buildFlavour(flavour, scratch, { mangleProps: new RegExp(`^(?:${mangled.join("|")})$`) });
+        const label = `${variant.label} ${flavour.file}`;
         const findings = checkEspruinoSyntax(bundle.code, flavour.file);
         if (findings.length > 0) {
-          throw new Error(`${label} ${flavour.file}: ${findings.length} syntax finding(s), first: ${findings[0].rule}`);
+          throw new Error(`${label}: ${findings.length} syntax finding(s), first: ${findings[0].rule}`);
         }
-        smoke(bundle.code, `${label} ${flavour.file}`);
-        rows.push(`${label.padEnd(16)} ${flavour.file.padEnd(26)} ${String(bundle.minified).padStart(7)} B ${String(bundle.gzip).padStart(7)} B gzip`);
+        smoke(bundle.code, label);
+        today = variant.opaque.length === 0 ? bundle.minified : today;
+        console.log(`${variant.label.padEnd(24)} ${flavour.file.padEnd(26)} ${String(bundle.minified).padStart(7)} B ` +
+          `${String(bundle.gzip).padStart(7)} B gzip  ${today - bundle.minified} B`);
       }
-    };
-    await run("baseline", {});
-    await run("mangle", mangle);
-    let sites = 0;
-    for (const [file, text, replacement] of DEFINE_EDITS) {
-      const full = path.join(scratch, file);
-      const source = readFileSync(full, "utf8");
-      const count = source.split(text).length - 1;
-      if (count === 0) {
-        throw new Error(`${file}: '${text}' not found; update DEFINE_EDITS`);
-      }
-      sites += count;
-      const edited = source.split(text).join(replacement);
-      writeFileSync(full, edited.startsWith(GUARD_DECLARATION) ? edited : `${GUARD_DECLARATION}${edited}`);
     }
-    // Where nothing defines MQTT5 (here: tsx, as in Node and the tests), 5.0 is still in.
-    const codec = await import(pathToFileURL(path.join(scratch, "device/codec/index.ts")).href);
-    const fields = new codec.ConnectFields();
-    fields.protocolVersion = codec.MQTT_5;
-    fields.clientId = "whatif";
-    const connect = new Uint8Array(64);
-    const length = codec.encodeConnect(connect, 0, fields);
-    if (length <= 0 || connect[8] !== codec.MQTT_5) {
-      throw new Error(`define: without a definition of MQTT5, a 5.0 CONNECT no longer encodes (${length})`);
-    }
-    await run(`define (${sites} sites)`, {});
-    await run("define + mangle", mangle);
-    console.log(rows.join("\n"));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -52,9 +52,10 @@ function walk(node: ts.Node, visit: (node: ts.Node) => void): void {
 
 /**
  * `files`: the source files esbuild bundled (absolute paths; its metafile's inputs). They are type-checked
- * together, with the library of tsconfig.json.
+ * together, with the library of tsconfig.json. `opaque`: names of types whose members are not to count as
+ * public (for bench/size-whatif.ts: what an API that does not hand out that type would save).
  */
-export function espruinoPropertyNames(files: string[]): PropertyNames {
+export function espruinoPropertyNames(files: string[], opaque: string[] = []): PropertyNames {
   const program = ts.createProgram(files, {
     target: ts.ScriptTarget.ES2020,
     module: ts.ModuleKind.ESNext,
@@ -140,7 +141,7 @@ export function espruinoPropertyNames(files: string[]): PropertyNames {
     if ((reference.objectFlags & ts.ObjectFlags.Reference) !== 0) {
       checker.getTypeArguments(reference).forEach(visitType);
     }
-    if (fromLibrary(type)) {
+    if (fromLibrary(type) || opaque.includes(type.getSymbol()?.name ?? "")) {
       return;
     }
     for (const property of checker.getPropertiesOfType(type)) {
