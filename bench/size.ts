@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { buildEspruino, buildFlavour, Bundle, Flavour, ROOT } from "../scripts/build";
+import { luaSizeRows } from "./size-lua";
 
 const PEER = {
   name: "Espruino's MQTT module (modules/MQTT.min.js)",
@@ -119,6 +120,8 @@ async function main(): Promise<void> {
       console.log(`  ${pad(n(f.bytes), 7, true)} B  ${f.name}`);
     }
   }
+
+  console.log(`\n${luaSizeRows()}`);
 
   if (json !== null) {
     const report = {
