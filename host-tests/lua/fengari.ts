@@ -34,6 +34,13 @@ export interface LuaRun {
   passed: boolean;
 }
 
+/** Set stop to end a run from outside, as power loss would: connections drop, nothing more is sent. */
+export interface FengariControl {
+  stop: boolean;
+  /** Called by the run: wakes it at once when stop is set (set by runFengari). */
+  wake?: () => void;
+}
+
 /** The transport: TCP over node:net, reporting what happened as events for poll(). */
 class NodeTransport {
   private readonly sockets = new Map<number, net.Socket>();
@@ -42,7 +49,7 @@ class NodeTransport {
   /** Called when an event arrives, so the loop runs at once instead of at its next timer. */
   wake: () => void = () => {};
 
-  constructor(readonly directory: string) {}
+  constructor(readonly directory: string | null) {}
 
   connect(host: string, port: number): number {
     const id = ++this.nextId;
@@ -166,14 +173,19 @@ function pushTransport(L: unknown, transport: NodeTransport, board: string): voi
     });
     return 1;
   });
+  setFunction(L, "path", (L) => {
+    const name = lua.lua_tojsstring(L, 1) as string;
+    pushString(L, transport.directory !== null && !name.startsWith("/") ? path.join(transport.directory, name) : name);
+    return 1;
+  });
   setFunction(L, "readFile", (L) => {
-    const file = path.join(transport.directory, lua.lua_tojsstring(L, 1));
+    const file = path.join(transport.directory ?? ".", lua.lua_tojsstring(L, 1));
     if (fs.existsSync(file)) pushString(L, new Uint8Array(fs.readFileSync(file)));
     else lua.lua_pushnil(L);
     return 1;
   });
   setFunction(L, "writeFile", (L) => {
-    fs.writeFileSync(path.join(transport.directory, lua.lua_tojsstring(L, 1)), lua.lua_tolstring(L, 2));
+    fs.writeFileSync(path.join(transport.directory ?? ".", lua.lua_tojsstring(L, 1)), lua.lua_tolstring(L, 2));
     lua.lua_pushboolean(L, true);
     return 1;
   });
@@ -185,11 +197,11 @@ function pushTransport(L: unknown, transport: NodeTransport, board: string): voi
  * there come from `environment`.
  */
 export async function runFengari(script: string, settings: Record<string, string>,
-  environment: { NODEMCU_DIR?: string; NODEMCU_BOARD?: string } = {}): Promise<LuaRun> {
+  environment: { NODEMCU_DIR?: string; NODEMCU_BOARD?: string } = {}, control: FengariControl = { stop: false },
+  lines: string[] = []): Promise<LuaRun> {
   const L = lauxlib.luaL_newstate();
   lualib.luaL_openlibs(L);
-  const transport = new NodeTransport(environment.NODEMCU_DIR ?? ".");
-  const lines: string[] = [];
+  const transport = new NodeTransport(environment.NODEMCU_DIR ?? null);
   // session.start(transport, script, settings, write), kept in a global for step().
   if (lauxlib.luaL_loadfile(L, to_luastring(path.join(IMITATION, "session.lua"))) !== lua.LUA_OK ||
     lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK) {
@@ -216,9 +228,10 @@ export async function runFengari(script: string, settings: Record<string, string
   transport.wake = () => {
     if (wakeUp !== null) wakeUp();
   };
+  control.wake = transport.wake;
   let finished = false;
   let passed = false;
-  while (!finished) {
+  while (!finished && !control.stop) {
     lua.lua_getglobal(L, to_luastring("session"));
     lua.lua_getfield(L, -1, to_luastring("step"));
     lua.lua_pushnumber(L, 0.05);
@@ -228,7 +241,7 @@ export async function runFengari(script: string, settings: Record<string, string
     const wait = lua.lua_tonumber(L, -2) as number;
     finished = lua.lua_toboolean(L, -1) as boolean;
     lua.lua_settop(L, 0);
-    if (!finished) {
+    if (!finished && !control.stop) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           wakeUp = null;

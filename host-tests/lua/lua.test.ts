@@ -15,9 +15,10 @@ import { findProgram, peerAvailable, startMosquitto, Mosquitto } from "../peers"
 import { buildLuaBundle } from "../../scripts/build-lua";
 import { decodeVector, encodeVectors } from "./codec-vectors";
 import { DECODE_CORPUS, toBytes, toHex } from "../codec/malformed-corpus";
-import { LuaRun, runFengari } from "./fengari";
+import { FengariControl, LuaRun, runFengari } from "./fengari";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BOARDS = path.join(HERE, "..", "..", "boards");
 const RUN = path.join(HERE, "imitation", "run.lua");
 const SCENARIOS = path.join(HERE, "scenarios") + path.sep;
 
@@ -232,5 +233,102 @@ describe.skipIf(!mosquittoAvailable)("the Lua client against mosquitto, on the N
         expect(Number(highest) - Number(baseline)).toBeLessThan(32);
       }, 90_000);
     });
+  }
+});
+
+/** A script started in the background: its lines so far, and stop(), which cuts its power (no DISCONNECT). */
+interface Started {
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+function startLua(interpreter: string, script: string, environment: Record<string, string>): Started {
+  const lines: string[] = [];
+  if (interpreter === "fengari") {
+    const control: FengariControl = { stop: false };
+    const done = runFengari(script, { timeLimitMs: "60000" }, environment, control, lines);
+    return {
+      lines,
+      async stop() {
+        control.stop = true;
+        control.wake?.();
+        await done;
+      },
+    };
+  }
+  const child = spawn(interpreter, [RUN, script, "timeLimitMs=60000"], { env: { ...process.env, ...environment } });
+  child.stdout.on("data", (data: Buffer) => lines.push(...data.toString().split("\n").filter((l) => l !== "")));
+  child.stderr.on("data", (data: Buffer) => lines.push(`stderr: ${data.toString()}`));
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  return {
+    lines,
+    async stop() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(!mosquittoAvailable)("the NodeMCU reference firmware, on the imitation", () => {
+  let broker: Mosquitto;
+  let observer: mqtt.MqttClient;
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    observer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `fw-observer-${process.pid}` });
+  }, 30_000);
+
+  afterAll(async () => {
+    await observer?.endAsync();
+    await broker?.close();
+  });
+
+  const BOARD_RUNS = [
+    { board: "esp8266", interpreter: "lua5.1" },
+    { board: "esp32", interpreter: "lua5.3" },
+    { board: "esp32", interpreter: "fengari" },
+  ];
+  for (const { board, interpreter } of BOARD_RUNS) {
+    const available = INTERPRETERS.find((i) => i.name === interpreter)?.available ?? false;
+    it.skipIf(!available)(`nodemcu-${board} on ${interpreter}: presence, telemetry at QoS 1, commands answered and kept, will`, async () => {
+      // The board's file system: the files a maker uploads, and its settings.
+      const flash = fs.mkdtempSync(path.join(directory, `flash-${board}-`));
+      for (const name of ["init.lua", "application.lua"]) fs.copyFileSync(path.join(BOARDS, "nodemcu", name), path.join(flash, name));
+      fs.copyFileSync(path.join(BOARDS, `nodemcu-${board}`, "wifi.lua"), path.join(flash, "wifi.lua"));
+      fs.copyFileSync(bundle, path.join(flash, "starling.lua"));
+      const id = clientId(interpreter, `fw-${board}`);
+      fs.writeFileSync(path.join(flash, "settings.txt"),
+        `ssid=lab\npassword=secret\nhost=127.0.0.1\nport=${broker.port}\nclientId=${id}\ninterval=1\nkeepAlive=5\n`);
+      const seen: Array<[string, string]> = [];
+      observer.on("message", (topic, payload) => {
+        if (topic.startsWith(`devices/${id}/`)) seen.push([topic.slice(`devices/${id}/`.length), payload.toString()]);
+      });
+      await observer.subscribeAsync(`devices/${id}/#`, { qos: 1 });
+      const got = (topic: string) => seen.filter(([t]) => t === topic).map(([, p]) => p);
+
+      const device = startLua(interpreter, path.join(flash, "init.lua"), { NODEMCU_DIR: flash, NODEMCU_BOARD: board });
+      try {
+        await until(() => got("presence").includes("online"), 15_000, `online (${device.lines.join(" | ")})`);
+        await until(() => got("telemetry").length >= 2, 10_000, "two telemetry messages");
+        expect(JSON.parse(got("telemetry")[0])).toMatchObject({ seq: 1 });
+        await observer.publishAsync(`devices/${id}/command`, "interval=2", { qos: 1 });
+        await observer.publishAsync(`devices/${id}/command`, "fly", { qos: 1 });
+        await until(() => got("ack").length >= 2, 10_000, "two acknowledgements");
+        expect(got("ack")).toEqual(["interval=2 -> ok interval=2", "fly -> error unknown command"]);
+        expect(fs.readFileSync(path.join(flash, "settings.txt"), "utf8")).toContain("interval=2\n");
+      } finally {
+        await device.stop();
+      }
+      // Power lost: the broker publishes the will.
+      await until(() => got("presence").includes("offline"), 15_000, "the will (offline)");
+    }, 60_000);
   }
 });

@@ -114,8 +114,16 @@ function M.install(transport)
     local us = micros()
     return us % 2147483648, math.floor(us / 2147483648)
   end
+  function node.chipid()
+    return 10921734
+  end
+  -- The Lua heap in use stands in for the free heap (fengari has no collectgarbage("count"): a fixed figure).
   function node.heap()
-    return math.floor(collectgarbage("count") * 1024)
+    local ok, kb = pcall(collectgarbage, "count")
+    if not ok then
+      return 40000
+    end
+    return math.floor(kb * 1024)
   end
   function node.restart()
     error("imitation: node.restart() called")
@@ -273,6 +281,14 @@ function M.install(transport)
   end
 
   ---------------------------------------------------------------- file (the two calls both firmwares have)
+  -- The board's file system (SPIFFS): a relative name given to dofile, loadfile or file.* is a file there.
+  local hostLoadfile = loadfile
+  function loadfile(name, ...)
+    return hostLoadfile(transport.path(name), ...)
+  end
+  function dofile(name)
+    return assert(loadfile(name))()
+  end
   file = {}
   function file.getcontents(name)
     return transport.readFile(name)

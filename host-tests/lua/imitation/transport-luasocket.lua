@@ -8,14 +8,23 @@ local SEGMENT = 1460
 
 -- NODEMCU_DIR: the folder that plays the board's file system; NODEMCU_BOARD: esp8266 or esp32 (the wifi API).
 local M = { board = os.getenv("NODEMCU_BOARD") or "esp8266" }
-local directory = os.getenv("NODEMCU_DIR") or "."
+local directory = os.getenv("NODEMCU_DIR")
+local hostLoadfile = loadfile
 local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
 local open = {}
 local pending = {}
 local nextId = 0
 
 function M.loadfile(name)
-  return assert(loadfile(here .. name))
+  return assert(hostLoadfile(here .. name))
+end
+
+-- Where a file of the board's file system lives: in NODEMCU_DIR when it is set.
+function M.path(name)
+  if directory ~= nil and name:sub(1, 1) ~= "/" then
+    return directory .. "/" .. name
+  end
+  return name
 end
 
 function M.now()
@@ -85,7 +94,7 @@ function M.resetAll()
 end
 
 function M.readFile(name)
-  local f = io.open(directory .. "/" .. name, "rb")
+  local f = io.open(M.path(name), "rb")
   if f == nil then
     return nil
   end
@@ -95,7 +104,7 @@ function M.readFile(name)
 end
 
 function M.writeFile(name, data)
-  local f = io.open(directory .. "/" .. name, "wb")
+  local f = io.open(M.path(name), "wb")
   if f == nil then
     return false
   end
