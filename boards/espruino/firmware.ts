@@ -19,6 +19,7 @@ import type { ClientSizes } from "./profile";
 /** What starling.json in Storage holds (boards/README.md). */
 interface Settings {
   wifi: { ssid: string; password: string };
+  /** As Endpoint, but `ca`, `key` and `cert` in base64 (a PEM file's body): JSON cannot hold their bytes. */
   broker: Endpoint;
   /** The client id and the device's part of every topic. */
   device: string;
@@ -56,6 +57,7 @@ declare function require(name: "starling"): Starling;
 declare function print(...values: unknown[]): void;
 declare function getTime(): number;
 declare const E: { toUint8Array(text: string): Uint8Array };
+declare function atob(base64: string): string;
 declare const process: { memory(): { usage: number; free: number; total: number } };
 /** The board's profile, put in by the build (scripts/build-boards.ts). */
 declare const PROFILE: { name: string; client: ClientSizes; memory: { total: number } };
@@ -100,7 +102,12 @@ function start(): void {
 
   // What the client costs, as the interpreter counts it, beside what the profile says it should.
   const before = process.memory().usage;
-  const client = new starling.EspruinoClient(s.broker, options, {
+  // tls.connect wants the certificates' bytes ("the decoded content of the certificate").
+  const endpoint: Endpoint = { host: s.broker.host, port: s.broker.port, tls: s.broker.tls };
+  if (s.broker.ca !== undefined) endpoint.ca = atob(s.broker.ca);
+  if (s.broker.key !== undefined) endpoint.key = atob(s.broker.key);
+  if (s.broker.cert !== undefined) endpoint.cert = atob(s.broker.cert);
+  const client = new starling.EspruinoClient(endpoint, options, {
     connected: function (): void {
       print("starling: connected to " + s.broker.host);
       client.publish(topic("status"), "online", 1, true);

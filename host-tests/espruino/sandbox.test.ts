@@ -111,15 +111,17 @@ describe("the net stand-in, over real TCP", () => {
     const srv = await server((socket) => socket.on("data", (d) => received.push(d)));
     const box = fresh();
     box.run(`
-      var s = require("net").connect({ host: "127.0.0.1", port: ${srv.port} }, function (socket) {
+      var s = require("net").connect("127.0.0.1:${srv.port}", function (socket) {
         print("connected " + (socket === s));
-        s.write("\\x00\\x10\\xff");
+        print("write " + s.write("\\x00\\x10\\xff"));
         s.write(new Uint8Array([1, 2, 3]));
       });
+      s.on("drain", function () { print("drain"); });
     `);
-    await waitFor(() => Buffer.concat(received).length >= 8, "the bytes at the server", box);
+    await waitFor(() => Buffer.concat(received).length >= 8 && printed(box, "drain").length === 2, "the bytes at the server", box);
     expect([...Buffer.concat(received)]).toEqual([0, 0x10, 0xff, ...Buffer.from("1,2,3")]);
-    expect(box.output).toEqual(["connected true"]);
+    // Espruino's write returns false "for node.js compatibility", and a drain event follows.
+    expect(box.output).toEqual(["connected true", "write false", "drain", "drain"]);
     srv.close();
   });
 
@@ -133,7 +135,7 @@ describe("the net stand-in, over real TCP", () => {
       var s = require("net").connect({ host: "127.0.0.1", port: ${srv.port} }, function () {});
       s.on("data", function (d) { parts.push(d); });
       s.on("end", function () { print("end"); });
-      s.on("close", function () { print("close " + parts.length); });
+      s.on("close", function (hadError) { print("close " + parts.length + " " + hadError); });
     `);
     await waitFor(() => printed(box, "close").length === 1, "close", box);
     const parts = JSON.parse(box.run("JSON.stringify(parts)") as string) as string[];
@@ -141,7 +143,7 @@ describe("the net stand-in, over real TCP", () => {
     expect(parts.every((p) => typeof p === "string" && p.length <= 200)).toBe(true);
     expect(new Set(parts.map((p) => p.length)).size).toBeGreaterThan(3);
     expect(Buffer.from(parts.join(""), "latin1").equals(data)).toBe(true);
-    expect(box.output).toEqual(["end", `close ${parts.length}`]);
+    expect(box.output).toEqual(["end", `close ${parts.length} false`]);
     srv.close();
   });
 
@@ -156,12 +158,28 @@ describe("the net stand-in, over real TCP", () => {
     `);
     await waitFor(() => printed(box, "error").length === 1, "the error", box);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(box.output).toEqual(["error -11 no connection"]);
+    expect(box.output).toEqual(["error -9 connection reset"]);
   });
 
   it("with Wifi modelled and not joined, connect throws as Espruino does", () => {
     const box = fresh({ accessPoints: { home: "secret" } });
     expect(() => box.run('require("net").connect({ host: "127.0.0.1", port: 1 }, function () {})'))
       .toThrow("Not connected to the internet");
+  });
+
+  it("a link that breaks gives error then close(true); afterwards writes go nowhere", async () => {
+    const srv = await server(() => undefined);
+    const box = fresh();
+    box.run(`
+      var s = require("net").connect({ host: "127.0.0.1", port: ${srv.port} }, function () { print("connected"); });
+      s.on("error", function (e) { print("error " + e.code); });
+      s.on("close", function (hadError) { print("close " + hadError); s.write("late"); });
+    `);
+    await waitFor(() => printed(box, "connected").length === 1, "connected", box);
+    box.cutLinks();
+    await waitFor(() => printed(box, "close").length === 1, "close", box);
+    expect(box.output).toEqual(["connected", "error -9", "close true"]);
+    expect(box.uncaught).toEqual([]);
+    srv.close();
   });
 });

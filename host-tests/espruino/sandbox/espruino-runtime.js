@@ -123,35 +123,51 @@
     return String(data);
   }
 
+  /** networkGetFromVarIfOnline: every socket call throws while the station has no network. */
+  function requireOnline() {
+    if (wifi !== null && wifi.status !== "connected") {
+      throw new Error("Not connected to the internet");
+    }
+  }
+
+  /** url.parse's host and port, for net.connect("host:port"). */
+  function parseAddress(text) {
+    var rest = text.indexOf("//") >= 0 ? text.substr(text.indexOf("//") + 2) : text;
+    var slash = rest.indexOf("/");
+    if (slash >= 0) rest = rest.substr(0, slash);
+    var colon = rest.indexOf(":");
+    return colon < 0 ? { host: rest } : { host: rest.substr(0, colon), port: parseInt(rest.substr(colon + 1), 10) };
+  }
+
   function makeSocketModule(tls) {
     return {
       connect: function (options, callback) {
-        if (typeof options !== "object" || options === null || typeof options.host !== "string") {
-          throw new TypeError("Expecting an object with host and port fields");
+        if (typeof options === "string") options = parseAddress(options);
+        if (typeof options !== "object" || options === null) {
+          // jsError: printed, and the call returns undefined.
+          host.print("ERROR: Expecting Options to be an Object but it was " + typeof options);
+          return undefined;
         }
-        if (wifi !== null && wifi.status !== "connected") {
-          throw new Error("Not connected to the internet");
-        }
+        requireOnline();
         var id = nextSocket++;
         var socket = addEvents({});
         var open = true;
         socket.write = function (data) {
+          requireOnline();
           if (open) host.socketWrite(id, wireText(data));
-          return true;
+          // "For node.js compatibility, returns the boolean false"; a drain event follows.
+          return false;
         };
         socket.end = function (data) {
+          requireOnline();
           if (data !== undefined) socket.write(data);
           if (open) {
             open = false;
             host.socketEnd(id);
           }
         };
-        sockets[id] = {
-          socket: socket,
-          connected: callback,
-          closed: function () { open = false; },
-        };
-        host.socketConnect(id, options.host, options.port === undefined ? (tls ? 443 : 80) : options.port, tls,
+        sockets[id] = { socket: socket, connected: callback, hadError: false, closed: function () { open = false; } };
+        host.socketConnect(id, String(options.host), options.port === undefined ? (tls ? 443 : 80) : options.port, tls,
           options.ca === undefined ? null : options.ca, options.key === undefined ? null : options.key,
           options.cert === undefined ? null : options.cert);
         return socket;
@@ -159,23 +175,27 @@
     };
   }
 
-  /** The host reports a socket event: "connect", "data" (a binary string), "end", "error" (a code), "close". */
+  /**
+   * The host reports a socket event: "connect", "data" (a binary string), "drain", "end", "error" (a code),
+   * "close".
+   */
   function socketEvent(id, event, value) {
     var entry = sockets[id];
     if (entry === undefined) return;
     var socket = entry.socket;
     if (event === "connect") {
       if (typeof entry.connected === "function") guard(entry.connected, [socket]);
-    } else if (event === "data") {
-      socket.emit("data", value);
-    } else if (event === "end") {
-      socket.emit("end");
     } else if (event === "error") {
+      entry.hadError = true;
       socket.emit("error", { code: value, message: SOCKET_ERRORS[String(value)] });
     } else if (event === "close") {
       entry.closed();
       delete sockets[id];
-      socket.emit("close");
+      socket.emit("close", entry.hadError);
+    } else if (event === "data") {
+      socket.emit("data", value);
+    } else {
+      socket.emit(event);
     }
   }
 

@@ -2,6 +2,7 @@
 // sockets are bridged to real TCP (node:net, node:tls) and whose Wifi joins an access point this side
 // controls. The Espruino side is espruino-runtime.js; this is the Node side of the bridge.
 
+import crypto from "node:crypto";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
@@ -30,13 +31,32 @@ export interface SandboxOptions {
   seed?: number;
 }
 
-/** Espruino's socket error codes for Node's (jswrap_net / network.h). */
+/** Espruino's socket error codes (its reference, Socket "error": -9 is "connection reset (or refused)") for Node's. */
 const SOCKET_ERROR: Record<string, number> = {
-  ETIMEDOUT: -3, ENOTFOUND: -6, EAI_AGAIN: -6, ECONNRESET: -9, EPIPE: -9, ECONNREFUSED: -11,
+  ETIMEDOUT: -3, ENOTFOUND: -6, EAI_AGAIN: -6, ECONNRESET: -9, EPIPE: -9, ECONNREFUSED: -9,
   EHOSTUNREACH: -4, ENETUNREACH: -4,
 };
 const SOCKET_ERROR_UNKNOWN = -10;
 const SOCKET_ERROR_TLS = -13;
+
+// Espruino's tls.connect takes `ca`, `key` and `cert` as "the decoded content of the certificate" (DER bytes, as
+// a binary string: atob of a PEM file's body); Node wants PEM.
+function certificatePem(der: string | null): string | undefined {
+  return der === null ? undefined : new crypto.X509Certificate(Buffer.from(der, "latin1")).toString();
+}
+
+function privateKeyPem(der: string | null): string | undefined {
+  if (der === null) return undefined;
+  const bytes = Buffer.from(der, "latin1");
+  for (const type of ["pkcs8", "pkcs1", "sec1"] as const) {
+    try {
+      return crypto.createPrivateKey({ key: bytes, format: "der", type }).export({ format: "pem", type: "pkcs8" }) as string;
+    } catch {
+      // Not this encoding: try the next.
+    }
+  }
+  throw new Error("tls.connect: key is not a DER private key (PKCS#8, PKCS#1 or SEC1)");
+}
 
 interface Bridge {
   socketEvent(id: number, event: string, value?: string | number): void;
@@ -193,7 +213,7 @@ export class EspruinoSandbox {
   private connect(id: number, host: string, port: number, secure: boolean, ca: string | null, key: string | null,
     cert: string | null): void {
     const socket = secure
-      ? tls.connect({ host, port, ca: ca ?? undefined, key: key ?? undefined, cert: cert ?? undefined, servername: host })
+      ? tls.connect({ host, port, ca: certificatePem(ca), key: privateKeyPem(key), cert: certificatePem(cert), servername: host })
       : net.connect({ host, port });
     this.sockets.set(id, socket);
     this.sent.set(id, []);
@@ -226,7 +246,10 @@ export class EspruinoSandbox {
   private write(id: number, text: string): void {
     this.sent.get(id)?.push(text);
     const socket = this.sockets.get(id);
-    if (socket !== undefined && !this.dropWrites) socket.write(Buffer.from(text, "latin1"));
+    if (socket === undefined) return;
+    const drained = () => this.deliver(id, "drain");
+    if (this.dropWrites) setImmediate(drained);
+    else socket.write(Buffer.from(text, "latin1"), drained);
   }
 
   private nextRandom(): number {
