@@ -5,7 +5,9 @@ export const MQTT_5 = 5;
 /**
  * MQTT 5.0 is compiled in. Node, the tests and the Lua build keep it; the Espruino build turns it off for its
  * 3.1.1 module (scripts/build.ts), where esbuild puts `false` at each use and the branches it guards fall
- * away. A 5.0-only branch tests it first: `MQTT5 && version === MQTT_5`.
+ * away. A 5.0-only branch tests it first: `MQTT5 && version === MQTT_5`. A function that keeps the test in a
+ * local declares it first (`const v5 = mqtt.MQTT5 && ...` before any other statement): esbuild puts a local
+ * constant in place at its uses only when nothing that may have side effects comes before it.
  */
 export const MQTT5: boolean = true;
 

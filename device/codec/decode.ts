@@ -16,6 +16,7 @@ const cursor = new Cursor();
  * into `packet`. Returns OK (0) or an error code; on error `packet` holds nothing to rely on.
  */
 export function decodePacket(buffer: Bytes, start: number, length: number, version: number, packet: Packet): number {
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   const end = start + length;
   if (length < 2) {
     return errors.ERR_MALFORMED;
@@ -38,7 +39,6 @@ export function decodePacket(buffer: Bytes, start: number, length: number, versi
   packet.propertiesPresentHigh = 0;
   packet.userPropertyCount = 0;
   packet.subscriptionIdentifierCount = 0;
-  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (type === mqtt.PUBLISH) {
     return decodePublish(buffer, at, end, flags, v5, packet);
   }

@@ -55,8 +55,8 @@ function isVersion(version: number): boolean {
 }
 
 export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields): number {
+  const v5 = mqtt.MQTT5 && fields.protocolVersion === mqtt.MQTT_5;
   const version = fields.protocolVersion;
-  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (!isVersion(version) || !isU16(fields.keepAlive)) {
     return errors.ERR_BAD_ARGUMENT;
   }
@@ -174,6 +174,7 @@ export function publishSize(version: number, fields: PublishFields): number {
 }
 
 function publishRemainingLength(version: number, fields: PublishFields): number {
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   const qos = fields.qos;
   if (!isQos(qos)) {
     return errors.ERR_BAD_QOS;
@@ -190,7 +191,6 @@ function publishRemainingLength(version: number, fields: PublishFields): number 
     return topicSize;
   }
   const properties = fields.properties;
-  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   // [MQTT-3.3.2-1] a topic name is required, unless (5.0) a topic alias stands for it.
   if (topicSize === 2 && !(v5 && properties !== null && properties.topicAlias !== -1)) {
     return errors.ERR_TOPIC_EMPTY;
@@ -217,12 +217,12 @@ function publishRemainingLength(version: number, fields: PublishFields): number 
 }
 
 export function encodePublish(buffer: Bytes, at: number, version: number, fields: PublishFields): number {
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   const length = publishRemainingLength(version, fields);
   if (length < 0) {
     return length;
   }
   const qos = fields.qos;
-  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   const properties = fields.properties;
   const propertiesSize = v5 ? encodeProperties(properties, mqtt.PUBLISH, null, 0) : 0;
   const payload = fields.payload;
@@ -249,13 +249,13 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
 /** PUBACK, PUBREC, PUBREL or PUBCOMP (`type`); the reason code and properties are 5.0 only. */
 export function encodeAck(buffer: Bytes, at: number, version: number, type: number, packetId: number,
   reasonCode: number, properties: Properties | null): number {
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (type < mqtt.PUBACK || type > mqtt.PUBCOMP || !isVersion(version)) {
     return errors.ERR_BAD_ARGUMENT;
   }
   if (!isPacketId(packetId)) {
     return errors.ERR_PACKET_ID_ZERO;
   }
-  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (!isValidReasonCode(type, version, false, reasonCode) || (!v5 && reasonCode !== 0)) {
     return errors.ERR_REASON_CODE;
   }
@@ -318,6 +318,7 @@ function writeFilterRequestHead(buffer: Bytes, at: number, version: number, type
 /** SUBSCRIBE for the first `count` entries of `subscriptions`. */
 export function encodeSubscribe(buffer: Bytes, at: number, version: number, packetId: number,
   subscriptions: Subscription[], count: number, properties: Properties | null): number {
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (!isPacketId(packetId)) {
     return errors.ERR_PACKET_ID_ZERO;
   }
@@ -325,7 +326,6 @@ export function encodeSubscribe(buffer: Bytes, at: number, version: number, pack
   if (count < 1 || count > subscriptions.length) {
     return errors.ERR_TOPIC_FILTER;
   }
-  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   let listSize = 0;
   for (let i = 0; i < count; i++) {
     const subscription = subscriptions[i];
@@ -401,10 +401,10 @@ export function encodePingreq(buffer: Bytes, at: number): number {
 /** DISCONNECT (`version` 3.1.1 or 5.0) or AUTH (5.0 only): a reason code, then properties, both optional. */
 function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: number, reasonCode: number,
   properties: Properties | null): number {
+  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (!isVersion(version)) {
     return errors.ERR_BAD_ARGUMENT;
   }
-  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (v5 ? !isValidReasonCode(type, version, false, reasonCode) : reasonCode !== 0) {
     return errors.ERR_REASON_CODE;
   }

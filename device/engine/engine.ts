@@ -448,6 +448,7 @@ export class Engine {
   }
 
   private handleConnack(packet: Packet): void {
+    const v5 = mqtt.MQTT5 && this.version === mqtt.MQTT_5;
     this.lastReasonCode = packet.reasonCode;
     if (packet.reasonCode !== 0) {
       this.closeLink(errors.ERR_CONNECTION_REFUSED);
@@ -458,7 +459,6 @@ export class Engine {
       this.closeLink(errors.ERR_PROTOCOL);
       return;
     }
-    const v5 = mqtt.MQTT5 && this.version === mqtt.MQTT_5;
     this.brokerReceiveMaximum = v5 ? numberOr(propertyValue(packet, mqtt.PROP_RECEIVE_MAXIMUM), 65535) : 65535;
     this.brokerMaximumPacketSize = v5 ? numberOr(propertyValue(packet, mqtt.PROP_MAXIMUM_PACKET_SIZE), mqtt.MAX_REMAINING_LENGTH) :
       mqtt.MAX_REMAINING_LENGTH;
