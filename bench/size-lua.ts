@@ -25,7 +25,7 @@ export interface LuaSizes {
   heapClientKb: number | null;
 }
 
-// The client the heap figure makes: boards/nodemcu-esp8266's buffer sizes.
+// The client the heap figure makes: the buffer sizes of the reference firmware (boards/nodemcu/application.lua).
 const HEAP_PROBE = `
 bit = require("bit")
 tmr = { create = function() return { stop = function() end } end, ALARM_SINGLE = 0 }
@@ -36,8 +36,8 @@ local starling = dofile(arg[1])
 collectgarbage("collect")
 local loaded = collectgarbage("count")
 local options = starling.newOptions()
-options.receiveBufferSize, options.transmitBufferSize, options.messageSlotSize = 512, 128, 160
-options.inflightWindow, options.queueSlots, options.incomingQos2Slots, options.subscriptionSlots = 2, 2, 4, 2
+options.receiveBufferSize, options.transmitBufferSize, options.messageSlotSize = 512, 128, 128
+options.inflightWindow, options.queueSlots, options.incomingQos2Slots, options.subscriptionSlots = 2, 4, 4, 2
 local client = starling.newClient({ host = "127.0.0.1", port = 1883, tls = false }, options, {})
 collectgarbage("collect")
 io.write(string.format("%.1f %.1f", loaded - before, collectgarbage("count") - loaded))

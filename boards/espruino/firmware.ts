@@ -47,7 +47,8 @@ interface StorageModule {
 interface WifiModule {
   connect(ssid: string, options: { password: string }, callback: (error: string | null) => void): void;
   disconnect(callback?: () => void): void;
-  getIP(callback?: (error: unknown, details: { ip: string }) => void): { ip: string };
+  /** The station's addresses now (ip absent while not connected), and to the callback. */
+  getIP(callback?: (details: { ip?: string; mac: string }) => void): { ip?: string; mac: string };
   on(event: "connected" | "disconnected", listener: (details: unknown) => void): void;
 }
 

@@ -110,10 +110,11 @@ return function(starling, wifiJoin)
     options.clientId = id
     options.keepAlive = tonumber(settings.keepAlive)
     options.cleanStart = false
-    -- Buffers sized for an ESP8266 (each byte of buffer costs 12 bytes of heap on Lua 5.1).
+    -- Buffers sized for an ESP8266: each byte of buffer is a table slot (12 bytes of heap on Lua 5.1), and a
+    -- table grows to a power of two, so the sizes are powers of two: 1,408 slots, about 17 KB.
     options.receiveBufferSize = 512
     options.transmitBufferSize = 128
-    options.messageSlotSize = 160
+    options.messageSlotSize = 128
     options.inflightWindow = 2
     options.queueSlots = 4
     options.incomingQos2Slots = 4
