@@ -88,7 +88,7 @@ function suite(brokerName: string, start: () => Promise<Broker>, protocolVersion
         const box = board(name, broker, device, protocolVersion, "changed-password");
         closers.push(() => box.powerOff());
         box.boot();
-        await waitFor(() => printed(box, "starling: WiFi bad password").length >= 1, "the wrong password reported", box);
+        await waitFor(() => printed(box, "starling: WiFi Bad password").length >= 1, "the wrong password reported", box);
         expect(printed(box, "starling: WiFi join again in").length).toBeGreaterThanOrEqual(1);
         box.setAccessPoint(SSID, true, WIFI_PASSWORD);
 

@@ -183,3 +183,35 @@ describe("the net stand-in, over real TCP", () => {
     srv.close();
   });
 });
+
+describe("the Wifi stand-in", () => {
+  it("joins as Espruino's Wifi does: events, callback, details, a missing access point retried", async () => {
+    const box = fresh({ accessPoints: { home: "secret" }, joinMs: 5 });
+    box.setAccessPoint("home", false);
+    box.run(`
+      var wifi = require("Wifi");
+      wifi.on("associated", function (d) { print("associated " + d.ssid + " " + d.channel); });
+      wifi.on("connected", function (d) { print("connected " + d.ip); });
+      wifi.on("disconnected", function (d) { print("disconnected " + d.ssid + " " + d.reason); });
+      print("ip before " + JSON.stringify(wifi.getIP()));
+      wifi.connect("home", { password: "wrong" }, function (err) {
+        print("callback " + err + " " + wifi.getDetails().status);
+        wifi.connect("home", { password: "secret" }, function (err2) { print("callback " + err2); });
+        setTimeout(function () { print("status " + wifi.getDetails().status); }, 30);
+      });
+    `);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(box.output).toEqual(['ip before {"mac":"24:0a:c4:00:00:01"}']);
+    expect(box.run('require("Wifi").getDetails().status')).toBe("no_ap_found");
+    box.setAccessPoint("home", true);
+    await waitFor(() => printed(box, "status").length === 1, "the status", box);
+    box.setAccessPoint("home", false);
+    await waitFor(() => printed(box, "disconnected").length === 1, "the loss", box);
+    expect(box.output).toEqual([
+      'ip before {"mac":"24:0a:c4:00:00:01"}', "callback Bad password wrong_password", "associated home 6",
+      "connected 192.168.4.23", "callback null", "status connected", "disconnected home beacon_timeout",
+    ]);
+    expect(box.run('require("Wifi").getDetails().status')).toBe("no_ap_found");
+  });
+});
+

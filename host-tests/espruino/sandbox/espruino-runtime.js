@@ -267,61 +267,87 @@
 
   var wifi = null;
   if (config.wifi) {
-    wifi = addEvents({});
-    wifi.status = "off";
+    wifi = { status: "off" };
     wifi.ssid = "";
     wifi.password = "";
     wifi.hostname = config.board.toLowerCase();
     var IP = { ip: "192.168.4.23", netmask: "255.255.255.0", gw: "192.168.4.1", mac: "24:0a:c4:00:00:01" };
     var AP_MAC = "24:0a:c4:00:ff:01";
+    /** A callback with `args` on a later turn, as the radio's events come. */
+    var later = function (callback, args) {
+      if (typeof callback === "function") host.setTimer(function () { guard(callback, args); }, 0, false);
+    };
     wifi.api = addEvents({
       connect: function (ssid, options, callback) {
+        var password = options && options.password !== undefined ? options.password : "";
+        // "if the passed SSID and password are identical to the currently connected AP then nothing is
+        // changed", and the callback is still invoked.
+        if (wifi.status === "connected" && ssid === wifi.ssid && password === wifi.password) {
+          later(callback, [null]);
+          return;
+        }
+        if (wifi.status === "connected") lose("assoc_leave", "connecting");
         wifi.ssid = ssid;
-        wifi.password = options && options.password !== undefined ? options.password : "";
+        wifi.password = password;
         wifi.callback = callback;
         wifi.status = "connecting";
         host.setTimer(function () { attemptJoin(); }, config.wifi.joinMs, false);
       },
       disconnect: function (callback) {
-        var was = wifi.status;
+        if (wifi.status === "connected") lose("assoc_leave", "off");
         wifi.status = "off";
         wifi.callback = undefined;
-        if (was === "connected") {
-          host.networkDown();
-          wifi.api.emit("disconnected", { ssid: wifi.ssid, mac: AP_MAC, reason: "assoc_leave" });
-        }
-        if (typeof callback === "function") host.setTimer(function () { guard(callback, []); }, 0, false);
+        later(callback, []);
       },
       getIP: function (callback) {
+        // "the ip, netmask, and gw fields are omitted if no connection is established"
         var details = wifi.status === "connected" ? { ip: IP.ip, netmask: IP.netmask, gw: IP.gw, mac: IP.mac } :
-          { ip: "0.0.0.0", netmask: "0.0.0.0", gw: "0.0.0.0", mac: IP.mac };
-        if (typeof callback === "function") host.setTimer(function () { guard(callback, [null, details]); }, 0, false);
+          { mac: IP.mac };
+        later(callback, [details]);
         return details;
       },
       getDetails: function (callback) {
         var details = { status: wifi.status, rssi: wifi.status === "connected" ? -58 : 0, ssid: wifi.ssid,
           password: wifi.password, authMode: "wpa2", savedSsid: null };
-        if (typeof callback === "function") host.setTimer(function () { guard(callback, [details]); }, 0, false);
+        later(callback, [details]);
+        return details;
+      },
+      getStatus: function (callback) {
+        var details = { station: wifi.status, ap: "disabled", mode: wifi.status === "off" ? "off" : "sta",
+          phy: "11n", powersave: "none", savedMode: "off" };
+        later(callback, [details]);
         return details;
       },
       getHostname: function (callback) {
-        if (typeof callback === "function") host.setTimer(function () { guard(callback, [wifi.hostname]); }, 0, false);
+        later(callback, [wifi.hostname]);
         return wifi.hostname;
       },
       setHostname: function (hostname, callback) {
         wifi.hostname = hostname;
-        if (typeof callback === "function") host.setTimer(function () { guard(callback, []); }, 0, false);
+        later(callback, []);
       },
     });
-    /** One join attempt: a wrong password is reported, a missing access point is retried by the radio. */
+    /** The station leaves its access point: its sockets break, and `disconnected` is emitted. */
+    var lose = function (reason, status) {
+      wifi.status = status;
+      host.networkDown();
+      wifi.api.emit("disconnected", { ssid: wifi.ssid, mac: AP_MAC, reason: reason });
+    };
+    /**
+     * One join attempt: a wrong password is reported ("the only error reported in the callback"); an access
+     * point out of range leaves the status no_ap_found, and the radio tries again when it is back.
+     */
     var attemptJoin = function () {
-      if (wifi.status !== "connecting") return;
+      if (wifi.status !== "connecting" && wifi.status !== "no_ap_found") return;
       var password = host.accessPoint(wifi.ssid);
-      if (password === null) return; // Not in range: the radio keeps trying (the host calls again when it is).
+      if (password === null) {
+        wifi.status = "no_ap_found";
+        return;
+      }
       var callback = wifi.callback;
       if (password !== wifi.password) {
         wifi.status = "wrong_password";
-        if (typeof callback === "function") guard(callback, ["bad password"]);
+        if (typeof callback === "function") guard(callback, ["Bad password"]);
         return;
       }
       wifi.status = "connected";
@@ -335,10 +361,8 @@
   function accessPointChanged(up) {
     if (wifi === null) return;
     if (!up && wifi.status === "connected") {
-      wifi.status = "connecting";
-      host.networkDown();
-      wifi.api.emit("disconnected", { ssid: wifi.ssid, mac: AP_MAC, reason: "beacon_timeout" });
-    } else if (up && wifi.status === "connecting") {
+      lose("beacon_timeout", "no_ap_found");
+    } else if (up) {
       attemptJoin();
     }
   }
