@@ -84,7 +84,7 @@ describe("the Espruino sandbox's globals", () => {
     expect(box.run('require("greeting").hello()')).toBe("hi");
     expect(box.run('typeof require("net").connect + typeof require("tls").connect + typeof require("Storage").read'))
       .toBe("functionfunctionfunction");
-    expect(() => box.run('require("http2")')).toThrow("Module http2 not found");
+    expect(() => box.run('require("http2")')).toThrow('Module "http2" not found');
     box.run('require("Storage").writeJSON("settings", {a: 1})');
     expect(box.run('require("Storage").readJSON("settings").a')).toBe(1);
     expect(box.run('require("Storage").readJSON("missing", true)')).toBeUndefined();

@@ -373,12 +373,13 @@
   var tlsModule = makeSocketModule(true);
   var loaded = {};
   function require(name) {
+    if (typeof name !== "string") throw new TypeError("Expecting a module name as a string, but got " + typeof name);
     if (name === "net") return netModule;
     if (name === "tls") return tlsModule;
     if (name === "Storage") return Storage;
     if (name === "Wifi" && wifi !== null) return wifi.api;
     if (name in loaded) return loaded[name];
-    if (!(name in files)) throw new Error("Module " + name + " not found");
+    if (!(name in files)) throw new Error("Module " + JSON.stringify(name) + " not found");
     // jspEvaluateModule: the text runs with `exports` and `module` in scope, and exports is the module.
     var module = { exports: {} };
     host.compileModule(name, files[name])(module.exports, module);
