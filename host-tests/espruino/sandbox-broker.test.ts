@@ -1,6 +1,7 @@
 // The built Espruino modules in the Espruino sandbox against real brokers (issue 4): each flavour is saved
 // in Storage and require()d as on a board, and a program written as a maker would write it connects,
-// publishes and subscribes at QoS 0/1/2, leaves a will when the board dies, and resends what was in flight
+// publishes and subscribes at QoS 0/1/2, makes no buffer per message (process.memory() stays put), leaves a
+// will when the board dies, and resends what was in flight
 // when its link was cut; over TLS it checks the broker's certificate. An MQTT.js client on the same broker
 // observes.
 
@@ -116,6 +117,31 @@ function suite(name: string, start: () => Promise<Broker>, speaks5: boolean): vo
           box.run("client.disconnect();");
           await waitFor(() => printed(box, "disconnected").length === 1, "disconnected", box);
           expect(printed(box, "disconnected")).toEqual(["disconnected 0"]);
+        });
+
+        it(`${tag}: makes no buffer on the message path (process.memory() stays put)`, async () => {
+          const box = device(bundles.get(flavour.file)!, { clientId: `${base}-steady`.replace(/\//g, "-"), protocolVersion: version, cleanStart: true });
+          await waitFor(() => printed(box, "connected").length === 1, "connected", box);
+          box.run(`
+            var payload = E.toUint8Array("steady state");
+            client.subscribe(${JSON.stringify(`${base}/steady`)}, 1);
+            var before = -1;
+            var round = 0;
+            function publishRound() {
+              for (var i = 0; i < 4; i++) client.publish(${JSON.stringify(`${base}/steady`)}, payload, 1, false);
+            }
+          `);
+          await waitFor(() => printed(box, "ack 9 ").length === 1, "SUBACK", box);
+          // A first round warms up; then 10 rounds of 4 QoS 1 messages each way must make no typed array.
+          box.run("publishRound();");
+          await waitFor(() => printed(box, "message").length === 4, "the first round", box);
+          const before = box.run("process.memory().usage") as number;
+          for (let r = 0; r < 10; r++) {
+            box.run("publishRound();");
+            await waitFor(() => printed(box, "message").length === 8 + 4 * r, `round ${r + 1}`, box);
+          }
+          expect(box.run("process.memory().usage")).toBe(before);
+          expect(box.uncaught).toEqual([]);
         });
 
         it(`${tag}: its will is published when the board dies, not when it disconnects`, async () => {
