@@ -1,9 +1,8 @@
 // The built Espruino modules in the Espruino sandbox against real brokers (issue 4): each flavour is saved
 // in Storage and require()d as on a board, and a program written as a maker would write it connects,
 // publishes and subscribes at QoS 0/1/2, makes no buffer per message (process.memory() stays put), leaves a
-// will when the board dies, and resends what was in flight
-// when its link was cut; over TLS it checks the broker's certificate. An MQTT.js client on the same broker
-// observes.
+// will when the board dies, and resends what was in flight when its link was cut; over TLS it checks the
+// broker's certificate. An MQTT.js client on the same broker observes.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
