@@ -12,6 +12,8 @@ import { DevicePlan, GROUP_SIZE, Slice, expand, keepAliveBound, planSlice } from
 import type { Report, RunConfig, Sample } from "./types";
 
 export const VERSION = "0.2.0";
+/** How many of a run's errors its report lists. */
+export const MAX_ERRORS_SHOWN = 20;
 
 /** A simulated device: the real client, plus the faults the simulator can inflict on it. */
 class SimulatedDevice extends NodeClient {
@@ -88,11 +90,15 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const at = (seconds: number) => runStart + seconds * 1000;
   const errors: string[] = [];
   const password = config.password === null ? null : new TextEncoder().encode(config.password);
+  const offline = new TextEncoder().encode("offline");
+  // One payload buffer for the process: publish() copies it into the engine's slot at once.
+  const payload = new Uint8Array(config.payload);
 
   // The observers, one per broker the slice uses: the same client, with room for the slice's QoS 2 traffic in flight.
   const filters = observedFilters(config, slice);
   const used = [...new Set(plans.map((plan) => plan.broker))].sort((a, b) => a - b);
   const observers: NodeClient[] = [];
+  const reached = new Set<NodeClient>();
   let subscribed = 0;
   for (const broker of used) {
     const options = baseOptions(config, password);
@@ -100,8 +106,11 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     options.receiveBufferSize = Math.max(4096, config.payload + 1024);
     options.incomingQos2Slots = 8192;
     options.subscriptionSlots = filters.length;
-    const client = new NodeClient(run.endpoints[broker], options, {
-      connected: () => undefined,
+    // A persistent session: should the observer's own link drop, the broker keeps what arrives meanwhile.
+    options.cleanStart = false;
+    options.sessionExpiry = 3600;
+    const client: NodeClient = new NodeClient(run.endpoints[broker], options, {
+      connected: () => { reached.add(client); },
       disconnected: (code) => { if (code !== OK) errors.push(`observer of ${brokerName(run, broker)}: ${errorName(code)}`); },
       message: (packet) => observer.message(packet),
       acknowledged: () => { subscribed++; },
@@ -111,6 +120,19 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     observers.push(client);
   }
   const stopObservers = () => { for (const client of observers) client.disconnect(); };
+  // Ending an observer's session (a clean connect), or a 3.1.1 broker would keep queueing for it forever.
+  const forgetObserverSessions = () => Promise.all(observers.filter((o) => reached.has(o)).map((observer) => new Promise<void>((resolve) => {
+    const options = baseOptions(config, password);
+    options.clientId = observer.engine.options.clientId;
+    const client: NodeClient = new NodeClient(run.endpoints[used[observers.indexOf(observer)]], options, {
+      connected: () => client.disconnect(),
+      disconnected: () => resolve(),
+      message: () => undefined,
+      acknowledged: () => undefined,
+    }, clock);
+    client.connect();
+    setTimeout(() => { client.disconnect(); resolve(); }, 5000).unref();
+  })));
   try {
     await until(() => subscribed === used.length * filters.length || errors.length > 0 ||
       observers.some((client) => client.lastSocketError !== ""), 10000, () => "no answer in 10 s");
@@ -119,6 +141,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     if (errors.length > 0) throw new Error(`cannot reach the broker: ${errors[0]}`);
   } catch (error) {
     stopObservers();
+    await forgetObserverSessions();
     clock.stop();
     const message = (error as Error).message;
     throw new Error(message.startsWith("cannot reach") ? message : `cannot reach the broker at ${run.brokerUrl}: ${message}`);
@@ -129,10 +152,10 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const endpoints = new Map<string, Endpoint>();
   const connects = { count: 0, firstAttemptAt: Infinity, lastConnectedAt: 0 };
   for (const plan of plans) {
-    const record: DeviceRecord = { plan, accepted: 0, acknowledged: new Uint8Array(maxSequence), awaiting: new Map(),
-      ended: false, rejected: 0, connectedOnce: false, lastError: "", struckAt: -1, cutPending: false };
+    const options = deviceOptions(config, plan, password, offline);
+    const record = new DeviceRecord(plan, maxSequence, options.inflightWindow + options.queueSlots);
     records.push(record);
-    const device = new SimulatedDevice(deviceEndpoint(run, plan, endpoints), deviceOptions(config, plan, password), {
+    const device = new SimulatedDevice(deviceEndpoint(run, plan, endpoints), options, {
       connected: () => {
         if (!record.connectedOnce) {
           connects.count++;
@@ -149,11 +172,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
       },
       message: () => undefined,
       acknowledged: (type, packetId) => {
-        const sequence = record.awaiting.get(packetId);
-        if (sequence !== undefined && (type === PUBACK || type === PUBCOMP)) {
-          record.awaiting.delete(packetId);
-          record.acknowledged[sequence] = 1;
-        }
+        if (type === PUBACK || type === PUBCOMP) record.acknowledge(packetId);
       },
     }, clock);
     devices.push(device);
@@ -176,7 +195,6 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   }
 
   function schedulePublishing(device: SimulatedDevice, plan: DevicePlan, record: DeviceRecord): void {
-    const payload = new Uint8Array(config.payload);
     const interval = 1000 / config.rate;
     const first = at(plan.firstPublishAt);
     const end = at(config.ramp + config.duration);
@@ -193,7 +211,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
       const result = device.publish(plan.topic, payload, plan.qos, false);
       if (result >= 0) {
         record.accepted = sequence + 1;
-        if (result > 0) record.awaiting.set(result, sequence);
+        if (result > 0) record.await(result, sequence);
       }
       else { record.rejected++; errors.push(`${plan.id}: publish ${sequence} ${errorName(result)}`); }
       sequence++;
@@ -244,6 +262,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     device.disconnect();
   }
   stopObservers();
+  await forgetObserverSessions();
   clock.stop();
 
   return {
@@ -262,6 +281,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
       reconnects,
       errors: errors.length,
     },
+    firstErrors: errors.slice(0, MAX_ERRORS_SHOWN),
     latencyMs: observer.latencySummary(),
     memory: { processes: 1, rssBytes: peakRss, baselineBytes: baselineRss },
     connects,
@@ -331,23 +351,31 @@ function baseOptions(config: RunConfig, password: Uint8Array | null): EngineOpti
   return options;
 }
 
-function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array | null): EngineOptions {
+/**
+ * A device sized like a small board, since a run may hold 100,000 of them: its queue has room for the
+ * messages of the longest time it may spend without a link in a run (a dead link noticed after 1.5x
+ * keep-alive, then the backoff cap), and no more.
+ */
+function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array | null, offline: Uint8Array): EngineOptions {
   const options = baseOptions(config, password);
   options.clientId = plan.id;
   options.seed = plan.seed;
   // A persistent session, so a cut connection resumes and in-flight messages are resent.
   options.cleanStart = false;
   options.sessionExpiry = 600;
-  options.receiveBufferSize = 1024;
-  options.messageSlotSize = config.payload + plan.topic.length + 64;
-  options.inflightWindow = 8;
-  options.queueSlots = 32;
+  // Devices subscribe to nothing: they receive acknowledgements and pings only.
+  options.receiveBufferSize = 128;
+  options.transmitBufferSize = 128;
   options.incomingQos2Slots = 2;
   options.subscriptionSlots = 1;
+  // A PUBLISH's fixed header (up to 5 bytes), topic length and packet id (4), the topic and the payload.
+  options.messageSlotSize = config.payload + Buffer.byteLength(plan.topic) + 9;
+  options.inflightWindow = 4;
+  options.queueSlots = Math.max(4, Math.ceil(config.rate * (1.5 * config.keepAlive + options.backoffMaxMs / 1000)));
   options.resendOnReconnect = !config.faultNoResend;
   const will = new Will();
   will.topic = plan.willTopic;
-  will.payload = new TextEncoder().encode("offline");
+  will.payload = offline;
   will.qos = 1;
   options.will = will;
   return options;

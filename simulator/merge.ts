@@ -3,6 +3,7 @@
 // samples added second by second.
 
 import { addHistograms, latencySummary, MAX_COUNTEREXAMPLES, verdict } from "./observer";
+import { MAX_ERRORS_SHOWN } from "./fleet";
 import type { Report, Sample, Verdict } from "./types";
 
 export class MergeError extends Error {}
@@ -44,6 +45,7 @@ export function mergeReports(parts: Report[]): Report {
       reconnects: sum((part) => part.counts.reconnects),
       errors: sum((part) => part.counts.errors),
     },
+    firstErrors: parts.flatMap((part) => part.firstErrors).slice(0, MAX_ERRORS_SHOWN),
     latencyMs: latencySummary(addHistograms(parts.map((part) => part.latencyMs.histogram))),
     memory: {
       processes: sum((part) => part.memory.processes),

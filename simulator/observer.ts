@@ -19,24 +19,65 @@ export function writeHeader(payload: Uint8Array, device: number, sequence: numbe
   view.setFloat64(8, scheduledAt);
 }
 
-/** What the fleet did to one device, as the runner records it. */
-export interface DeviceRecord {
-  plan: DevicePlan;
+/** What the fleet did to one device, as the runner records it. Kept small: a run may hold 100,000 of them. */
+export class DeviceRecord {
+  readonly plan: DevicePlan;
   /** Sequence numbers the engine accepted (publish() returned a packet id or 0): 0 .. accepted-1. */
-  accepted: number;
-  /** Per sequence number, 1 once the broker acknowledged it (PUBACK or PUBCOMP). */
-  acknowledged: Uint8Array;
-  /** Packet id -> sequence number of messages awaiting their acknowledgement. */
-  awaiting: Map<number, number>;
+  accepted = 0;
   /** The device's life ended (killed, disconnected, hung): it owes only what the broker acknowledged. */
-  ended: boolean;
-  rejected: number;
-  connectedOnce: boolean;
-  lastError: string;
+  ended = false;
+  rejected = 0;
+  connectedOnce = false;
+  lastError = "";
   /** When its fate struck (ms on the run clock), or -1. */
-  struckAt: number;
+  struckAt = -1;
   /** The simulator cut its link and the loss is still to be reported: that one loss is not an error. */
-  cutPending: boolean;
+  cutPending = false;
+  /** Per sequence number, 1 once the broker acknowledged it (PUBACK or PUBCOMP); made at the first. */
+  private acknowledged: Uint8Array | null = null;
+  /** Pairs of (packet id, sequence number) of messages awaiting their acknowledgement; id 0 is a free pair. */
+  private readonly awaiting: Int32Array;
+  private readonly maxSequence: number;
+
+  constructor(plan: DevicePlan, maxSequence: number, slots: number) {
+    this.plan = plan;
+    this.maxSequence = maxSequence;
+    this.awaiting = new Int32Array(2 * slots);
+  }
+
+  /** Message `sequence` went out as `packetId`: its acknowledgement is awaited. */
+  await(packetId: number, sequence: number): void {
+    const pairs = this.awaiting;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === 0 || pairs[i] === packetId) {
+        pairs[i] = packetId;
+        pairs[i + 1] = sequence;
+        return;
+      }
+    }
+  }
+
+  /** The broker acknowledged `packetId` (PUBACK or PUBCOMP). */
+  acknowledge(packetId: number): void {
+    const pairs = this.awaiting;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === packetId) {
+        pairs[i] = 0;
+        if (this.acknowledged === null) this.acknowledged = new Uint8Array(this.maxSequence);
+        this.acknowledged[pairs[i + 1]] = 1;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Whether message `sequence` must reach the observer: every accepted one of a device still alive at the
+   * end (it must deliver even across cut links), but of a device whose life ended only those the broker
+   * acknowledged, since the rest died with it.
+   */
+  owes(sequence: number): boolean {
+    return !this.ended || (this.acknowledged !== null && this.acknowledged[sequence] === 1);
+  }
 }
 
 interface Seen {
@@ -128,7 +169,7 @@ export class Observer {
   complete(records: DeviceRecord[]): boolean {
     for (const record of records) {
       if (record.plan.qos === 0) continue;
-      for (let s = 0; s < record.accepted; s++) if (owed(record, s) && this.countAt(record.plan.index, s) === 0) return false;
+      for (let s = 0; s < record.accepted; s++) if (record.owes(s) && this.countAt(record.plan.index, s) === 0) return false;
     }
     return true;
   }
@@ -158,7 +199,7 @@ export class Observer {
       for (const record of records) {
         if (record.plan.qos !== qos) continue;
         for (let s = 0; s < record.accepted; s++) {
-          if (!owed(record, s)) continue;
+          if (!record.owes(s)) continue;
           checked++;
           const count = this.countAt(record.plan.index, s);
           const lost = count === 0;
@@ -231,15 +272,6 @@ export class Observer {
   latencySummary(): LatencySummary {
     return latencySummary(this.latency);
   }
-}
-
-/**
- * Whether message `sequence` must reach the observer: every accepted one of a device still alive at the
- * end (it must deliver even across cut links), but of a device whose life ended only those the broker
- * acknowledged, since the rest died with it.
- */
-function owed(record: DeviceRecord, sequence: number): boolean {
-  return !record.ended || record.acknowledged[sequence] === 1;
 }
 
 /** How many recorded values are at or below `value` (a binary search over percentiles). */

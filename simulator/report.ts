@@ -136,6 +136,12 @@ export function renderText(report: Report, color: boolean): string {
   for (const [label, value] of counts) lines.push(`  ${label.padEnd(10)} ${value.padStart(countWidth)}`);
   lines.push("");
 
+  if (report.firstErrors.length > 0) {
+    lines.push(paint("1", `first errors (${count(report.firstErrors.length)} of ${count(report.counts.errors)})`));
+    for (const error of report.firstErrors.slice(0, TEXT_COUNTEREXAMPLES)) lines.push(`  ${clean(error)}`);
+    lines.push("");
+  }
+
   const latency = report.latencyMs;
   if (latency.count > 0) {
     const cells = [["p50", latency.p50], ["p99", latency.p99], ["p99.9", latency.p999], ["max", latency.max]] as const;

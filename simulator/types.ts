@@ -140,6 +140,8 @@ export interface Report {
     reconnects: number;
     errors: number;
   };
+  /** The first errors of the run (unexpected disconnects, refused publishes), each with its device. */
+  firstErrors: string[];
   latencyMs: LatencySummary;
   memory: MemorySummary;
   connects: ConnectSummary;
