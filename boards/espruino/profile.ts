@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineOptions } from "../../device/engine/options";
 import { framerBufferSize } from "../../device/codec/framer";
+import { RECEIVE_CHUNK } from "../../device/platform/espruino/client";
 
 export const BOARDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -29,8 +30,6 @@ export interface BoardProfile {
   client: ClientSizes;
 }
 
-/** The bytes the Espruino driver copies received data through (device/platform/espruino/client.ts). */
-export const DRIVER_RECEIVE_CHUNK = 256;
 
 /** The Espruino boards: every folder of boards/ with a profile.json that names an Espruino module. */
 export function espruinoBoards(): string[] {
@@ -96,11 +95,11 @@ export function memoryUse(profile: BoardProfile): MemoryUse {
   const slots = o.inflightWindow + o.queueSlots;
   const block = framerBufferSize(o.receiveBufferSize) + o.transmitBufferSize + slots * o.messageSlotSize;
   const size = profile.espruino.variableBytes;
-  const bufferVars = bufferVariables(block, size) + bufferVariables(DRIVER_RECEIVE_CHUNK, size);
+  const bufferVars = bufferVariables(block, size) + bufferVariables(RECEIVE_CHUNK, size);
   const slotVars = slots * MESSAGE_SLOT_VARIABLES + o.subscriptionSlots * SUBSCRIPTION_SLOT_VARIABLES +
     o.incomingQos2Slots + (o.protocolVersion === 5 ? MQTT5_TABLE_VARIABLES : 0);
   return {
-    bufferBytes: block + DRIVER_RECEIVE_CHUNK,
+    bufferBytes: block + RECEIVE_CHUNK,
     bufferVariables: bufferVars,
     slotVariables: slotVars,
     total: bufferVars + slotVars,

@@ -52,7 +52,7 @@ export interface Endpoint {
  * Received data is copied into a buffer of this size, a piece at a time, and the engine reads it there. A
  * packet longer than this is gathered in the engine's own receive buffer.
  */
-const RECEIVE_CHUNK = 256;
+export const RECEIVE_CHUNK = 256;
 
 // Codes of Espruino's socket "error" event that the driver also sets in lastSocketError itself.
 /** Out of memory: here, no string could be made of a packet for socket.write. */
