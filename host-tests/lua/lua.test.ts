@@ -188,8 +188,23 @@ describe.skipIf(!mosquittoAvailable)("the Lua client against mosquitto, on the N
           const [sends] = fields(run.lines, "sends");
           expect(Number(sends[0])).toBeGreaterThan(4);
           expect(sends[2]).toBe("0");
+          // The 3,200-byte message came back in segments of at most 1,460 bytes, and was reassembled.
+          const [receives] = fields(run.lines, "receives");
+          expect(Number(receives[0])).toBeGreaterThanOrEqual(3);
+          expect(Number(receives[2])).toBe(1460);
         }, 30_000);
       }
+
+      it("the imitation: a second send before sent fails, received data comes in segments of at most 1,460 bytes", async () => {
+        const run = await runLua(name, path.join(SCENARIOS, "imitation.lua"), {
+          clientId: clientId(name, "imitation"), port: port(), timeLimitMs: "10000",
+        });
+        expect(run.passed, run.lines.join("\n")).toBe(true);
+        expect(fields(run.lines, "second send")).toEqual([["false", "out of memory"]]);
+        const sizes = fields(run.lines, "receive").map((f) => Number(f[0]));
+        expect(Math.max(...sizes)).toBe(1460);
+        expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(2800);
+      }, 30_000);
 
       it("keep-alive: pings on its own; power lost: the broker publishes the will", async () => {
         const willTopic = `starling/lua/will/${clientId(name, "will")}`;

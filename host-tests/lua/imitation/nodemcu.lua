@@ -17,7 +17,7 @@ local MAX_TIMEOUT = 6870947
 local ERR_ABRT, ERR_RST = -10, -11
 
 function M.install(transport)
-  local control = { wifiAvailable = true, sends = 0, sendsRefused = 0 }
+  local control = { wifiAvailable = true, sends = 0, sendsRefused = 0, receives = 0, largestReceive = 0 }
   local started = transport.now()
   local function nowMs()
     return (transport.now() - started) * 1000
@@ -267,6 +267,10 @@ function M.install(transport)
         post(function()
           local cb = s.callbacks.receive
           if cb ~= nil and s.id then
+            control.receives = control.receives + 1
+            if #piece > control.largestReceive then
+              control.largestReceive = #piece
+            end
             cb(s, piece)
           end
         end)

@@ -55,6 +55,7 @@ function events.disconnected(_, code)
   test.emit("disconnected", starling.errorName(code))
   if code == 0 then
     test.emit("sends", test.imitation.sends, "refused", test.imitation.sendsRefused)
+    test.emit("receives", test.imitation.receives, "largest", test.imitation.largestReceive)
     test.finish()
   end
 end
