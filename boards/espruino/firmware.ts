@@ -101,18 +101,17 @@ function start(): void {
   will.retain = true;
   options.will = will;
 
-  // What the client costs, as the interpreter counts it, beside what the profile says it should.
-  const before = process.memory().usage;
   // tls.connect wants the certificates' bytes ("the decoded content of the certificate").
   const endpoint: Endpoint = { host: s.broker.host, port: s.broker.port, tls: s.broker.tls };
   if (s.broker.ca !== undefined) endpoint.ca = atob(s.broker.ca);
   if (s.broker.key !== undefined) endpoint.key = atob(s.broker.key);
   if (s.broker.cert !== undefined) endpoint.cert = atob(s.broker.cert);
+  // What the client costs, as the interpreter counts it, beside what the profile says it should.
+  const before = process.memory().usage;
   const client = new starling.EspruinoClient(endpoint, options, {
     connected: function (): void {
       print("starling: connected to " + s.broker.host);
       client.publish(topic("status"), "online", 1, true);
-      client.subscribe(topic("command"), 1);
     },
     disconnected: function (code: number): void {
       print("starling: link down (" + code + "), reconnecting");
@@ -216,6 +215,10 @@ function start(): void {
     if (!clientStarted) {
       clientStarted = true;
       client.connect();
+      // Once: the client keeps its subscriptions across reconnections (and subscribes again if the broker
+      // lost the session); subscribing on every connection would take a new slot each time.
+      const id = client.subscribe(topic("command"), 1);
+      if (id < 0) print("starling: cannot subscribe to commands (" + id + ")");
       scheduleTelemetry();
     }
   });

@@ -127,6 +127,11 @@ function suite(brokerName: string, start: () => Promise<Broker>, protocolVersion
         box.setAccessPoint(SSID, true);
         await waitFor(() => printed(box, "starling: connected to").length === 2, "the second connection", box);
         await waitFor(() => observer.on(`${base}/status`).length >= 2, "online again", box);
+        // Its command subscription lived through the reconnection.
+        await observer.publish(`${base}/command`, JSON.stringify({ id: "c3", command: "ping" }), 1);
+        await waitFor(() => observer.on(`${base}/ack`).length === 4, "the acknowledgement after reconnecting", box);
+        expect(JSON.parse(observer.on(`${base}/ack`)[3].payload)).toEqual({ id: "c3", ok: true, telemetrySeconds: 2 });
+        expect(printed(box, "starling: cannot subscribe")).toEqual([]);
 
         // The board dies: the broker publishes its will, retained for whoever looks later.
         box.powerOff();
