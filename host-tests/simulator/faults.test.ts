@@ -365,7 +365,9 @@ describe("fault proxy: bad input and bounded memory", () => {
   it("holds at most its limit in flight when the broker stops reading, and delivers everything once it reads again", async () => {
     let received = 0;
     const stalled: net.Socket[] = [];
+    const sources: string[] = [];
     const sink = net.createServer((socket) => {
+      sources.push(socket.remoteAddress!);
       socket.pause();
       socket.on("data", (chunk: Buffer) => { received += chunk.length; });
       stalled.push(socket);
@@ -373,7 +375,9 @@ describe("fault proxy: bad input and bounded memory", () => {
     await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
     try {
       const limit = 64 * 1024;
-      const proxy = await FaultProxy.start({ host: "127.0.0.1", port: (sink.address() as net.AddressInfo).port }, { maxPendingBytes: limit });
+      // From a source address of its own, as a proxy of a large fleet would.
+      const proxy = await FaultProxy.start({ host: "127.0.0.1", port: (sink.address() as net.AddressInfo).port },
+        { maxPendingBytes: limit, localAddress: "127.0.0.9" });
       made.proxies.push(proxy);
       proxy.setLatency(5);
       const sender = net.connect(proxy.port, proxy.host);
@@ -384,15 +388,16 @@ describe("fault proxy: bad input and bounded memory", () => {
       sender.write(connect);
       const block = Buffer.alloc(64 * 1024, 0x5a);
       for (let written = 0; written < total; written += block.length) sender.write(block);
-      // Wait until the flow stops: kernel buffers full, the proxy paused.
+      // Wait until the flow stops: the broker side connected, the kernel's buffers full, the proxy paused.
+      await until(() => sources.length > 0, "the proxy's connection to the broker");
       let last = -1;
-      await until(() => {
-        const now = proxy.counters.bytesToBroker;
-        const still = now === last;
-        last = now;
-        return still && proxy.counters.pauses > 0;
-      }, "the flow to stop", 10_000);
+      for (let waited = 0; proxy.counters.bytesToBroker !== last || proxy.counters.pauses === 0; waited += 200) {
+        if (waited > 10_000) throw new Error("the flow did not stop within 10 s");
+        last = proxy.counters.bytesToBroker;
+        await sleep(200);
+      }
       expect(proxy.counters.identified).toBe(1);
+      expect(sources).toEqual(["127.0.0.9"]);
       // The bound: the limit, plus the one chunk (at most 64 KB) that crossed it.
       expect(proxy.counters.peakPendingBytes).toBeLessThanOrEqual(limit + 64 * 1024);
       expect(proxy.counters.bytesToBroker, "the rest waits at the sender, not in the proxy").toBeLessThan(total / 2);

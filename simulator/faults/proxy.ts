@@ -21,6 +21,12 @@ export interface FaultProxyOptions {
   port?: number;
   /** Bytes one direction of a connection may hold in flight before its reading side is paused. */
   maxPendingBytes?: number;
+  /**
+   * The address the proxy's connections to the broker come from. One source address reaches one broker
+   * port over about 28,000 ephemeral ports at most, whatever the number of proxies: past that, give each
+   * proxy its own (anything in 127.0.0.0/8 for a broker on loopback).
+   */
+  localAddress?: string;
 }
 
 export interface FaultProxyCounters {
@@ -251,7 +257,7 @@ class Connection {
       return;
     }
     this.state = FORWARDING;
-    const broker = net.connect({ host: this.proxy.target.host, port: this.proxy.target.port });
+    const broker = net.connect({ host: this.proxy.target.host, port: this.proxy.target.port, localAddress: this.proxy.localAddress });
     broker.setNoDelay(true);
     this.device.setNoDelay(true);
     this.broker = broker;
@@ -322,6 +328,7 @@ export class FaultProxy {
   /** The last accept or broker connection error ("" while there was none). */
   lastError = "";
   readonly maxPendingBytes: number;
+  readonly localAddress: string | undefined;
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
   /** Each identified device's latest connection. */
@@ -333,6 +340,7 @@ export class FaultProxy {
 
   private constructor(readonly target: ProxyTarget, readonly host: string, public port: number, options: FaultProxyOptions) {
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING;
+    this.localAddress = options.localAddress;
     this.server = net.createServer((socket) => {
       this.counters.connections++;
       this.counters.open++;
