@@ -7,7 +7,8 @@ export const MQTT_5 = 5;
  * 3.1.1 module (scripts/build.ts), where esbuild puts `false` at each use and the branches it guards fall
  * away. A 5.0-only branch tests it first: `MQTT5 && version === MQTT_5`. A function that keeps the test in a
  * local declares it first (`const v5 = mqtt.MQTT5 && ...` before any other statement): esbuild puts a local
- * constant in place at its uses only when nothing that may have side effects comes before it.
+ * constant in place at its uses only when nothing that may have side effects comes before it. A function
+ * handed the test as a parameter tests MQTT5 again at each use (`mqtt.MQTT5 && v5`).
  */
 export const MQTT5: boolean = true;
 

@@ -67,7 +67,7 @@ export function decodePacket(buffer: Bytes, start: number, length: number, versi
 
 function isReceivable(type: number, v5: boolean): boolean {
   return type === mqtt.CONNACK || (type >= mqtt.PUBLISH && type <= mqtt.PUBCOMP) || type === mqtt.SUBACK || type === mqtt.UNSUBACK ||
-    type === mqtt.PINGRESP || (v5 && (type === mqtt.DISCONNECT || type === mqtt.AUTH));
+    type === mqtt.PINGRESP || (mqtt.MQTT5 && v5 && (type === mqtt.DISCONNECT || type === mqtt.AUTH));
 }
 
 function decodePublish(buffer: Bytes, at: number, end: number, flags: number, v5: boolean, packet: Packet): number {
@@ -102,14 +102,14 @@ function decodePublish(buffer: Bytes, at: number, end: number, flags: number, v5
     }
     pos += 2;
   }
-  if (v5) {
+  if (mqtt.MQTT5 && v5) {
     pos = readProperties(buffer, pos, end, mqtt.PUBLISH, packet);
     if (pos < 0) {
       return pos;
     }
   }
   // [MQTT-3.3.2-1] (3.1.1) a topic name is required; 5.0 lets a topic alias stand in for it.
-  if (packet.topicLength === 0 && !(v5 && hasProperty(packet, mqtt.PROP_TOPIC_ALIAS))) {
+  if (packet.topicLength === 0 && !(mqtt.MQTT5 && v5 && hasProperty(packet, mqtt.PROP_TOPIC_ALIAS))) {
     return errors.ERR_TOPIC_EMPTY;
   }
   packet.payloadOffset = pos;
