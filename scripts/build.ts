@@ -92,7 +92,10 @@ export interface Bundle {
   /** Minified size in bytes, and gzip -9 of it. */
   minified: number;
   gzip: number;
-  /** What each source file contributes to the minified output (esbuild's metafile), largest first. */
+  /**
+   * What each source file contributes to the minified output (esbuild's metafile), largest first. Taken
+   * before the last pass, so they add up to a little more than `minified`.
+   */
   inputs: InputSize[];
 }
 
