@@ -322,6 +322,7 @@ describe("fault proxy: bad input and bounded memory", () => {
       ["an empty client id", connect({ clientId: "" })],
       ["the reserved flag set", reserved],
       ["protocol name MQTX", wrongName],
+      ["a protocol name that is not UTF-8, before the rest has come", Buffer.from([0x10, 0x40, 0x00, 0x04, 0xff, 0xfe, 0x01, 0x02])],
       ["a 5-byte remaining length", Buffer.from([0x10, 0x80, 0x80, 0x80, 0x80, 0x01])],
       ["a 256 MB remaining length", Buffer.concat([Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]), valid.subarray(2)])],
       ["a non-minimal remaining length", Buffer.from([0x10, 0x80, 0x00])],

@@ -67,7 +67,8 @@ export function connectClientId(bytes: Buffer): string | null | undefined {
   const end = Math.min(available, cursor.next + cursor.value);
   const packetEnd = cursor.next + cursor.value;
   const short = () => (end < packetEnd ? incomplete(end) : null);
-  if (readString(bytes, cursor.next, end, cursor) !== 0) return short();
+  const protocol = readString(bytes, cursor.next, end, cursor);
+  if (protocol !== 0) return protocol === ERR_MALFORMED ? short() : null;
   const name = bytes.toString("latin1", cursor.value, cursor.value + cursor.length);
   let at = cursor.next;
   if (at + 4 > end) return short();
