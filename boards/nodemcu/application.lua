@@ -110,8 +110,8 @@ return function(starling, wifiJoin)
     options.clientId = id
     options.keepAlive = tonumber(settings.keepAlive)
     options.cleanStart = false
-    -- Buffers sized for an ESP8266: each byte of buffer is a table slot (12 bytes of heap on Lua 5.1), and a
-    -- table grows to a power of two, so the sizes are powers of two: 1,408 slots, about 17 KB.
+    -- Buffers sized for an ESP8266: each byte of buffer is a table slot (12 bytes of heap on Lua 5.1):
+    -- 1,408 slots, about 17 KB.
     options.receiveBufferSize = 512
     options.transmitBufferSize = 128
     options.messageSlotSize = 128

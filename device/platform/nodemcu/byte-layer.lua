@@ -7,7 +7,7 @@
 -- payload the application passed as a string. So a received packet is decoded where it lies, and a string
 -- payload is copied once, into the packet, and nowhere else.
 
-local byte, char, sub, concat, type = string.byte, string.char, string.sub, table.concat, type
+local byte, char, sub, rep, concat, type = string.byte, string.char, string.sub, string.rep, table.concat, type
 local unpack = table.unpack or unpack
 
 -- string.char(unpack(...)) takes its bytes as arguments, which live on the Lua stack: at most this many at a
@@ -18,7 +18,15 @@ local pieces = {}
 
 local M = {}
 
+-- A buffer of up to this many bytes is made in one table constructor, which sizes it exactly; filled one by one,
+-- a table grows to the next power of two (a 600-byte buffer would take 1,024 slots). The constructor's values
+-- pass through the Lua stack, which grows for them once: hence the bound.
+local EXACT = 1024
+
 function M.newBytes(size)
+  if size <= EXACT then
+    return { byte(rep("\0", size), 1, size) }
+  end
   local t = {}
   for i = 1, size do
     t[i] = 0
