@@ -2,7 +2,8 @@
 // sandbox from Storage (module, .boot0, settings) with a Wifi stand-in, against a real broker: it joins WiFi
 // (again, with backoff, after a wrong password and after losing the access point), comes online with a
 // retained `online`, publishes telemetry at QoS 1, answers commands with an acknowledgement and keeps the
-// new setting in Storage, reports its memory, and its will `offline` arrives when the board dies.
+// new setting in Storage, reports its memory, and its will `offline` arrives when the board dies; over TLS
+// it takes the broker's CA from its settings.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -12,7 +13,7 @@ import { buildBoard, Manifest } from "../../scripts/build-boards";
 import { espruinoBoards, loadProfile } from "../../boards/espruino/profile";
 import { Broker, peerAvailable, startAedes, startMosquitto } from "../peers";
 import { EspruinoSandbox } from "./sandbox/sandbox";
-import { Observer, printed, waitFor } from "./sandbox/observer";
+import { Observer, pemBody, printed, startTlsAedes, TlsBroker, waitFor } from "./sandbox/observer";
 import { checkEspruinoSyntax, formatSyntaxFinding } from "./syntax";
 
 const SSID = "workshop";
@@ -30,12 +31,13 @@ function file(board: string, name: string): string {
 }
 
 /** A board whose Storage holds what the build wrote, with these settings; not yet powered on. */
-function board(name: string, broker: Broker, device: string, protocolVersion: number, wifiPassword: string): EspruinoSandbox {
+function board(name: string, broker: Broker, device: string, protocolVersion: number, wifiPassword: string,
+  brokerSettings: object = { host: broker.host, port: broker.port, tls: false }): EspruinoSandbox {
   const manifest = builds.get(name)!;
   const profile = loadProfile(name);
   const settings = JSON.parse(file(name, manifest.settings.example));
   settings.wifi = { ssid: SSID, password: WIFI_PASSWORD };
-  settings.broker = { host: broker.host, port: broker.port, tls: false };
+  settings.broker = brokerSettings;
   settings.device = device;
   settings.telemetrySeconds = 1;
   settings.protocolVersion = protocolVersion;
@@ -150,3 +152,30 @@ suite("Aedes", startAedes, 4);
 if (peerAvailable("mosquitto", "apt-get install mosquitto")) {
   suite("mosquitto", () => startMosquitto(), 5);
 }
+
+if (peerAvailable("openssl", "apt-get install openssl")) {
+  describe("the reference firmware over TLS", () => {
+    let broker: TlsBroker;
+    beforeAll(async () => {
+      broker = await startTlsAedes();
+    });
+    afterAll(() => broker.close());
+
+    it("esp32: takes the broker's CA in base64 from its settings and comes online", async () => {
+      const observer = await Observer.start(broker.host, broker.port, "starling/esp32-tls/status", {
+        ca: readFileSync(broker.certificates.ca) });
+      const box = board("esp32", broker, "esp32-tls", 4, WIFI_PASSWORD,
+        { host: broker.host, port: broker.port, tls: true, ca: pemBody(broker.certificates.ca) });
+      try {
+        box.boot();
+        await waitFor(() => observer.messages.length === 1, "online over TLS", box);
+        expect(observer.messages[0].payload).toBe("online");
+        expect(box.uncaught).toEqual([]);
+      } finally {
+        box.powerOff();
+        await observer.close();
+      }
+    });
+  });
+}
+

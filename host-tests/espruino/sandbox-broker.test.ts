@@ -4,18 +4,11 @@
 // will when the board dies, and resends what was in flight when its link was cut; over TLS it checks the
 // broker's certificate. An MQTT.js client on the same broker observes.
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import tls from "node:tls";
-import { Aedes } from "aedes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bundle, buildFlavour, FLAVOURS } from "../../scripts/build";
 import { Broker, peerAvailable, startAedes, startMosquitto } from "../peers";
 import { EspruinoSandbox } from "./sandbox/sandbox";
-import { Observer, printed, waitFor } from "./sandbox/observer";
-import { Certificates, makeCertificates } from "../tls";
+import { Observer, pemBody, printed, startTlsAedes, TlsBroker, waitFor } from "./sandbox/observer";
 
 const bundles = new Map<string, Bundle>();
 beforeAll(async () => {
@@ -197,37 +190,21 @@ if (peerAvailable("mosquitto", "apt-get install mosquitto")) {
 
 if (peerAvailable("openssl", "apt-get install openssl")) {
   describe("Espruino modules in the sandbox over TLS (tls.connect), against Aedes", () => {
-    let certificates: Certificates;
-    let server: tls.Server;
-    let port: number;
-    let aedes: Aedes;
+    let broker: TlsBroker;
     beforeAll(async () => {
-      certificates = makeCertificates(mkdtempSync(path.join(os.tmpdir(), "starling-espruino-tls-")));
-      aedes = await Aedes.createBroker();
-      server = tls.createServer({ cert: readFileSync(certificates.serverCert), key: readFileSync(certificates.serverKey) },
-        aedes.handle);
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      port = (server.address() as AddressInfo).port;
+      broker = await startTlsAedes();
     });
-    afterAll(async () => {
-      server.close();
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      rmSync(certificates.directory, { recursive: true, force: true });
-    });
+    afterAll(() => broker.close());
 
-    /** As Espruino's reference says to pass a certificate: atob of the PEM file's body (DER bytes). */
-    function decodedPem(file: string): string {
-      const body = readFileSync(file, "utf8").split("\n").filter((line) => !line.startsWith("-----")).join("");
-      return `atob(${JSON.stringify(body)})`;
-    }
-
-    function device(ca: string): EspruinoSandbox {
+    /** `ca` as Espruino's reference says to pass a certificate: atob of the PEM file's body (DER bytes). */
+    function device(caFile: string): EspruinoSandbox {
       const sandbox = new EspruinoSandbox({ storage: { starling: bundles.get(FLAVOURS[0].file)!.code } });
       sandbox.run(`
         var starling = require("starling");
         var options = new starling.EngineOptions();
         options.clientId = "tls-device";
-        var client = new starling.EspruinoClient({ host: "127.0.0.1", port: ${port}, tls: true, ca: ${ca} },
+        var ca = atob(${JSON.stringify(pemBody(caFile))});
+        var client = new starling.EspruinoClient({ host: "127.0.0.1", port: ${broker.port}, tls: true, ca: ca },
           options, {
             connected: function () { print("connected"); client.subscribe("tls/echo", 1); },
             disconnected: function (code) { print("disconnected " + code + " " + client.lastSocketError); },
@@ -240,7 +217,7 @@ if (peerAvailable("openssl", "apt-get install openssl")) {
     }
 
     it("connects with the broker's CA, and publishes and receives", async () => {
-      const box = device(decodedPem(certificates.ca));
+      const box = device(broker.certificates.ca);
       try {
         await waitFor(() => printed(box, "message").length === 1, "the message back over TLS", box);
         expect(printed(box, "message")).toEqual(["message sealed"]);
@@ -250,7 +227,7 @@ if (peerAvailable("openssl", "apt-get install openssl")) {
     });
 
     it("refuses a broker its CA did not sign: a TLS error (-13), no connection", async () => {
-      const box = device(decodedPem(certificates.clientCert));
+      const box = device(broker.certificates.clientCert);
       try {
         await waitFor(() => printed(box, "disconnected").length >= 1, "the failed attempt", box);
         expect(printed(box, "disconnected")[0]).toMatch(/^disconnected -\d+ -13$/);

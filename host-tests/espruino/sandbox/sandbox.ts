@@ -213,7 +213,8 @@ export class EspruinoSandbox {
   private connect(id: number, host: string, port: number, secure: boolean, ca: string | null, key: string | null,
     cert: string | null): void {
     const socket = secure
-      ? tls.connect({ host, port, ca: certificatePem(ca), key: privateKeyPem(key), cert: certificatePem(cert), servername: host })
+      ? tls.connect({ host, port, ca: certificatePem(ca), key: privateKeyPem(key), cert: certificatePem(cert),
+        servername: net.isIP(host) === 0 ? host : undefined })
       : net.connect({ host, port });
     this.sockets.set(id, socket);
     this.sent.set(id, []);
