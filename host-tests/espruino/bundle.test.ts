@@ -9,6 +9,7 @@ import { checkEspruinoSyntax, formatSyntaxFinding, SYNTAX_RULES } from "./syntax
 import { EngineOptions } from "../../device/engine/options";
 import { Counters, CONNECTED, CONNECTING } from "../../device/engine/engine";
 import { Packet, Will } from "../../device/codec/packets";
+import { EspruinoClient } from "../../device/platform/espruino/client";
 
 const bundles: Bundle[] = [];
 
@@ -154,6 +155,10 @@ describe("Espruino modules", () => {
         expect(client.counters.messagesReceived, label).toBe(1);
         expect(client.counters.messagesSent, label).toBe(1);
         expect(client.lastSocketError, label).toBe(0);
+        // And the names were mangled: of the client's own fields, only the public ones keep their names.
+        const unbundled = new EspruinoClient({ host: "broker", port: 1883, tls: false }, new EngineOptions(), events);
+        expect(Object.keys(client).length, label).toBe(Object.keys(unbundled).length);
+        expect(Object.keys(client).filter((name) => name in unbundled).sort(), label).toEqual(["engine", "lastSocketError"]);
         expect(client.unsubscribe("gate/cmd"), label).toBeGreaterThan(0);
         client.disconnect();
         expect(socket.written.pop()!.charCodeAt(0), label).toBe(0xe0);
