@@ -23,8 +23,6 @@ import ts from "typescript";
 export interface PropertyNames {
   /** Names esbuild may mangle, sorted. */
   mangled: string[];
-  /** Names reachable from the module's public types and host declarations, sorted. */
-  publicNames: string[];
 }
 
 function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
@@ -157,5 +155,5 @@ export function espruinoPropertyNames(files: string[], opaque: string[] = []): P
   ambientTypes.forEach(visitType);
 
   const mangled = [...declared].filter((name) => !publicNames.has(name) && !library.has(name) && !exported.has(name));
-  return { mangled: mangled.sort(), publicNames: [...publicNames].sort() };
+  return { mangled: mangled.sort() };
 }
