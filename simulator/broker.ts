@@ -38,14 +38,39 @@ async function startInstance(port: number, persistence: unknown): Promise<Instan
     instance.sockets.add(socket);
     socket.once("close", () => instance.sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw error;
+  }
   return instance;
+}
+
+/** How long a restart waits for its port to be free again. */
+const PORT_WAIT_MS = 5000;
+
+/**
+ * The next instance, on the port of the last. While the broker was down its port was free, so a client's
+ * outgoing connection may have been given it as a local port for a moment; the listen waits that out.
+ */
+async function restartOn(port: number, persistence: unknown): Promise<Instance> {
+  const deadline = Date.now() + PORT_WAIT_MS;
+  for (;;) {
+    try {
+      return await startInstance(port, persistence);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      if (Date.now() > deadline) throw new Error(`the embedded broker cannot listen again: port ${port} stayed in use for ${PORT_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 /** Stops the listener and drops every connection at once, then stops the instance's timers. */
@@ -71,7 +96,7 @@ export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
       restarting = (async () => {
         await stopInstance(instance);
         await new Promise((resolve) => setTimeout(resolve, downMs));
-        instance = await startInstance(port, persistence);
+        instance = await restartOn(port, persistence);
       })().finally(() => { restarting = null; });
       return restarting;
     },

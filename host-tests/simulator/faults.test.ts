@@ -520,6 +520,28 @@ describe("embedded broker restart", () => {
     expect(late.received[0]).toMatchObject({ payload: "kept", retain: true });
   });
 
+  it("waits for its port when something else holds it as the broker comes back", async () => {
+    const restarted = broker.restart(300);
+    let back = false;
+    void restarted.then(() => { back = true; });
+    // While it is down its port is free: take it, and hold it past the end of the downtime.
+    let squatter: net.Server | null = null;
+    await until(() => {
+      if (squatter === null) {
+        const server = net.createServer();
+        server.once("error", () => undefined);
+        server.listen(broker.port, "127.0.0.1", () => { squatter = server; });
+      }
+      return squatter !== null;
+    }, "the broker's port to be free", 2000);
+    await sleep(600);
+    expect(back, "the restart waits while the port is held").toBe(false);
+    await new Promise((resolve) => squatter!.close(resolve));
+    await restarted;
+    const returning = await device(broker, "restart-after-squatter");
+    expect(returning.connects).toBe(1);
+  });
+
   it("refuses a second restart while one is under way", async () => {
     const first = broker.restart(100);
     await expect(broker.restart(100)).rejects.toThrow("already restarting");
