@@ -58,7 +58,8 @@ async function proxyFor(broker: Broker): Promise<FaultProxy> {
  * A device on a persistent session with a 1 s keep-alive, quick reconnects and a QoS 1 will on
  * `<topic>/will`; started, and connected before this resolves.
  */
-async function device(endpoint: Broker, clientId: string, willTopic: string | null = null): Promise<TestDevice> {
+async function device(endpoint: Broker, clientId: string, willTopic: string | null = null,
+  tune: (options: EngineOptions) => void = () => undefined): Promise<TestDevice> {
   const created = new TestDevice(endpoint, (options: EngineOptions) => {
     options.clientId = clientId;
     options.cleanStart = false;
@@ -76,6 +77,7 @@ async function device(endpoint: Broker, clientId: string, willTopic: string | nu
       will.qos = 1;
       options.will = will;
     }
+    tune(options);
   });
   made.devices.push(created);
   created.start();
@@ -180,6 +182,24 @@ function proxySuite(name: string, start: () => Promise<Broker>, exactKeepAlive: 
       await victim.until(() => victim.acknowledged.some((a) => a.packetId === packetId), "the PUBACK");
       expect(victim.engine.pendingMessages).toBe(0);
       expect(proxy.cut("nobody")).toBe(false);
+    });
+
+    it("cut: a device with the planted fault (no resend after a reconnect) loses the message, and it shows", async () => {
+      const topic = `faults/${tag}/planted`;
+      const watcher = await subscriber(broker, `${tag}-planted-watch`, topic);
+      const proxy = await proxyFor(broker);
+      const id = `${tag}-planted-dev`;
+      const faulty = await device(via(proxy), id, null, (options) => { options.resendOnReconnect = false; });
+      proxy.setLatency(1000);
+      expect(faulty.publish(topic, "0", 1)).toBeGreaterThan(0);
+      await sleep(100);
+      proxy.cut(id);
+      proxy.setLatency(0);
+      await faulty.until(() => faulty.connects >= 2, "the reconnect");
+      expect(faulty.publish(topic, "1", 1)).toBeGreaterThan(0);
+      await watcher.until(() => arrivals(watcher, topic).length >= 1, "message 1");
+      await sleep(300);
+      expect(arrivals(watcher, topic).map((g) => g.sequence), "message 0 is lost").toEqual([1]);
     });
 
     it("cut in each step of a QoS 2 flow: the message still arrives exactly once", async () => {
