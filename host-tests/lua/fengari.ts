@@ -1,10 +1,11 @@
 // Runs a script on the NodeMCU imitation in fengari (Lua 5.3 with 32-bit integers, as NodeMCU's default 5.3
 // build has), in this Node process. fengari has no luasocket, so the imitation's transport is this file's:
 // the same five calls as imitation/transport-luasocket.lua (connect, send, close, poll, now) on node:net
-// sockets, with the same events. The loop is inverted: Node's event loop runs, and calls the session's
+// sockets, with the same events, and TLS (node:tls), which luasocket does not have. The loop is inverted: Node's event loop runs, and calls the session's
 // step() whenever a socket event or the next timer is due.
 
 import net from "node:net";
+import tls from "node:tls";
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -51,12 +52,15 @@ class NodeTransport {
 
   constructor(readonly directory: string | null) {}
 
-  connect(host: string, port: number): number {
+  /** A TCP connection, or with `secure` a TLS one (checking the broker's certificate against `ca` when given). */
+  connect(host: string, port: number, secure: boolean, ca: Uint8Array | null): number {
     const id = ++this.nextId;
-    const socket = net.connect({ host, port });
+    const socket = secure
+      ? tls.connect({ host, port, ca: ca === null ? undefined : Buffer.from(ca), rejectUnauthorized: ca !== null })
+      : net.connect({ host, port });
     socket.setNoDelay(true);
     this.sockets.set(id, socket);
-    socket.on("connect", () => this.push({ id, kind: "connected" }));
+    socket.on(secure ? "secureConnect" : "connect", () => this.push({ id, kind: "connected" }));
     socket.on("data", (data: Buffer) => {
       for (let at = 0; at < data.length; at += SEGMENT) {
         this.push({ id, kind: "data", data: Uint8Array.from(data.subarray(at, at + SEGMENT)) });
@@ -135,8 +139,11 @@ function pushTransport(L: unknown, transport: NodeTransport, board: string): voi
     }
     return 1;
   });
+  lua.lua_pushboolean(L, true);
+  lua.lua_setfield(L, -2, to_luastring("tlsAvailable"));
   setFunction(L, "connect", (L) => {
-    lua.lua_pushinteger(L, transport.connect(lua.lua_tojsstring(L, 1), lua.lua_tointeger(L, 2)));
+    const ca = lua.lua_isstring(L, 4) ? (lua.lua_tolstring(L, 4) as Uint8Array) : null;
+    lua.lua_pushinteger(L, transport.connect(lua.lua_tojsstring(L, 1), lua.lua_tointeger(L, 2), lua.lua_toboolean(L, 3), ca));
     return 1;
   });
   setFunction(L, "send", (L) => {

@@ -16,6 +16,7 @@ import { buildLuaBundle } from "../../scripts/build-lua";
 import { decodeVector, encodeVectors } from "./codec-vectors";
 import { DECODE_CORPUS, toBytes, toHex } from "../codec/malformed-corpus";
 import { FengariControl, LuaRun, runFengari } from "./fengari";
+import { Certificates, makeCertificates } from "../tls";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BOARDS = path.join(HERE, "..", "..", "boards");
@@ -44,6 +45,7 @@ function luaAvailable(interpreter: string): boolean {
 }
 
 const mosquittoAvailable = peerAvailable("mosquitto", "apt-get install mosquitto");
+const opensslAvailable = peerAvailable("openssl", "apt-get install openssl");
 const luacAvailable = peerAvailable("luac5.1", "apt-get install lua5.1");
 const INTERPRETERS = [
   { name: "lua5.1", available: luaAvailable("lua5.1") },
@@ -347,4 +349,54 @@ describe.skipIf(!mosquittoAvailable)("the NodeMCU reference firmware, on the imi
       await until(() => got("presence").includes("offline"), 15_000, "the will (offline)");
     }, 60_000);
   }
+});
+
+describe.skipIf(!mosquittoAvailable || !opensslAvailable)("TLS (the ESP8266 firmware's tls module)", () => {
+  let broker: Mosquitto;
+  let certificates: Certificates;
+
+  beforeAll(async () => {
+    certificates = makeCertificates(fs.mkdtempSync(path.join(directory, "tls-")));
+    broker = await startMosquitto([
+      `cafile ${certificates.ca}`, `certfile ${certificates.serverCert}`, `keyfile ${certificates.serverKey}`,
+    ]);
+  }, 30_000);
+
+  afterAll(async () => {
+    await broker?.close();
+  });
+
+  it("fengari (whose imitation has tls): the broker's certificate checked against the CA, a QoS 1 round trip", async () => {
+    const flash = fs.mkdtempSync(path.join(directory, "flash-tls-"));
+    fs.copyFileSync(certificates.ca, path.join(flash, "ca.crt"));
+    const run = await runLua("fengari", path.join(SCENARIOS, "tls.lua"), {
+      clientId: clientId("fengari", "tls"), port: String(broker.port), timeLimitMs: "15000",
+    }, { NODEMCU_DIR: flash });
+    expect(run.passed, run.lines.join("\n")).toBe(true);
+    expect(fields(run.lines, "message")).toEqual([["over tls"]]);
+  }, 30_000);
+
+  it("fengari: a broker whose certificate the CA did not sign is refused, and the client retries", async () => {
+    const flash = fs.mkdtempSync(path.join(directory, "flash-tls-"));
+    // The client certificate is no CA: nothing verifies against it.
+    fs.copyFileSync(certificates.clientCert, path.join(flash, "ca.crt"));
+    const run = await runLua("fengari", path.join(SCENARIOS, "tls.lua"), {
+      clientId: clientId("fengari", "tls-refused"), port: String(broker.port), expectFailure: "true", timeLimitMs: "15000",
+    }, { NODEMCU_DIR: flash });
+    expect(run.passed, run.lines.join("\n")).toBe(true);
+    expect(fields(run.lines, "connected")).toEqual([]);
+    expect(fields(run.lines, "disconnected").map((d) => d[0])).toEqual(["ERR_LINK_LOST", "ERR_LINK_LOST", "ERR_LINK_LOST"]);
+  }, 30_000);
+
+  const lua51 = INTERPRETERS[0];
+  it.skipIf(!lua51.available)("lua5.1 (no tls module, as on the ESP32): the link fails, the client retries", async () => {
+    const run = await runLua("lua5.1", path.join(SCENARIOS, "tls.lua"), {
+      clientId: clientId("lua5.1", "tls"), port: String(broker.port), expectFailure: "true", timeLimitMs: "10000",
+    });
+    expect(run.passed, run.lines.join("\n")).toBe(true);
+    // SOCKET_CALL_FAILED (device/platform/nodemcu/client.ts), three times.
+    expect(fields(run.lines, "disconnected")).toEqual([
+      ["ERR_LINK_LOST", "-101"], ["ERR_LINK_LOST", "-101"], ["ERR_LINK_LOST", "-101"],
+    ]);
+  }, 30_000);
 });

@@ -135,6 +135,9 @@ function M.install(transport)
   Socket.__index = Socket
   net = { TCP = 1, UDP = 2 }
   local EVENTS = { connection = true, disconnection = true, reconnection = true, receive = true, sent = true, dns = true }
+  local function newSocket(secure)
+    return setmetatable({ callbacks = {}, id = nil, open = false, sending = false, secure = secure }, Socket)
+  end
   function net.createConnection(kind, secure)
     kind = kind or net.TCP
     if kind ~= net.TCP then
@@ -143,7 +146,31 @@ function M.install(transport)
     if secure ~= nil and secure ~= 0 then
       error("secure connections not enabled")
     end
-    return setmetatable({ callbacks = {}, id = nil, open = false, sending = false }, Socket)
+    return newSocket(false)
+  end
+
+  ---------------------------------------------------------------- tls (ESP8266; only where the transport has TLS)
+  -- tls.createConnection() gives a socket with net's API over TLS; tls.cert.verify(pem) makes it check the
+  -- broker's certificate against that CA (tls.cert.verify(false): no check, the firmware's default).
+  if transport.tlsAvailable then
+    local trusted = nil
+    tls = { cert = {} }
+    function tls.createConnection()
+      return newSocket(true)
+    end
+    function tls.cert.verify(pem)
+      if pem == false then
+        trusted = nil
+      elseif type(pem) == "string" then
+        trusted = pem
+      end
+      return true
+    end
+    function Socket:trustedCa()
+      return trusted
+    end
+  else
+    tls = nil
   end
   function Socket:on(event, fn)
     if not EVENTS[event] then
@@ -167,7 +194,12 @@ function M.install(transport)
       self.id = false
       return
     end
-    local id, err = transport.connect(host, port)
+    local id, err
+    if self.secure then
+      id, err = transport.connect(host, port, true, self:trustedCa())
+    else
+      id, err = transport.connect(host, port)
+    end
     if id == nil then
       error(err or "connect failed")
     end
