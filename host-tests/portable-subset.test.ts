@@ -151,6 +151,8 @@ const FLAGGED: Flagged[] = [
   { rule: "too-many-locals", code: manyModuleLocals(MAX_LOCALS + 1) },
   // Runtime specifics only in the platform layer
   { rule: "typed-array-outside-platform", code: "export const b = new Uint8Array(4);" },
+  { rule: "bytes-index", code: 'import { Bytes } from "../platform/bytes";\nexport function f(b: Bytes): number { return b[0]; }' },
+  { rule: "bytes-index", code: 'import { Bytes } from "../platform/bytes";\nexport function f(b: Bytes | null): void { if (b !== null) { b[1] = 2; } }' },
   { rule: "typed-array-outside-platform", code: "export const v = new DataView(new ArrayBuffer(4));" },
   { rule: "typed-array-outside-platform", code: "export function f(x: object): boolean { return x instanceof Uint8Array; }" },
   { rule: "runtime-global-outside-platform", code: "export const b = Buffer.alloc(4);" },
@@ -239,6 +241,9 @@ const CLEAN: Array<{ name: string; code: string; file?: string }> = [
   { name: "exported constants are not module locals", code: manyModuleLocals(0) + Array.from({ length: 60 }, (_, i) => `export const C${i} = ${i};`).join("\n") },
   // The platform layer may use the runtime.
   { name: "typed arrays in device/platform/", file: PLATFORM, code: "export const b = new Uint8Array(4);\nexport const v = new DataView(b.buffer);" },
+  { name: "a buffer indexed in device/platform/ (the byte layer itself)", file: PLATFORM, code: 'import { Bytes } from "./bytes";\nexport function f(b: Bytes): number { return b[0]; }' },
+  { name: "a buffer read through the byte layer", code: 'import { Bytes, byteAt } from "../platform/bytes";\nexport function f(b: Bytes): number { return byteAt(b, 0); }' },
+  { name: "an array of numbers indexed", code: "export function f(xs: number[]): number { return xs[0]; }" },
   {
     name: "Node globals in device/platform/",
     file: PLATFORM,

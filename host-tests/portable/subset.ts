@@ -66,6 +66,8 @@ export const RULES: Readonly<Record<string, string>> = {
   // Runtime specifics stay in the platform layer
   "typed-array-outside-platform":
     "typed arrays do not exist in NodeMCU Lua (new Uint8Array fails at run time): allocate and access bytes through device/platform (newBytes, byteAt, setByte)",
+  "bytes-index":
+    "a buffer is read and written through the byte layer (byteAt, setByte): on NodeMCU a received buffer is a Lua string, which cannot be indexed",
   "runtime-global-outside-platform":
     "runtime-specific globals belong in device/platform/: take what you need from the platform layer or as an injected callback",
   "node-import":
@@ -326,6 +328,12 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
     if (type.isUnion()) return type.types.some(isArrayLike);
     if (type.isIntersection()) return type.types.some(isArrayLike);
     return isArrayLike(type);
+  }
+
+  /** A platform buffer: Uint8Array in the Node byte layer this program is checked with. */
+  function isBytes(expr: ts.Expression): boolean {
+    const symbol = checker.getNonNullableType(checker.getTypeAtLocation(expr)).getSymbol();
+    return symbol !== undefined && TYPED_ARRAYS.has(symbol.getName());
   }
 
   /** Only arrays (every member of a union) may be iterated with for-of. */
@@ -676,6 +684,9 @@ function checkSourceFile(sf: ts.SourceFile, checker: ts.TypeChecker): Finding[] 
 
   function visitElementAccess(node: ts.ElementAccessExpression): void {
     const arg = node.argumentExpression;
+    if (!platform && isBytes(node.expression)) {
+      report(node, "bytes-index");
+    }
     if (ts.isStringLiteralLike(arg) && !ARRAY_MEMBERS_ALLOWED.has(arg.text) && isArrayReceiver(node.expression)) {
       report(node, "array-method", `array member '${arg.text}'`);
     }
