@@ -1,8 +1,8 @@
 // Runs a script on the NodeMCU imitation in fengari (Lua 5.3 with 32-bit integers, as NodeMCU's default 5.3
 // build has), in this Node process. fengari has no luasocket, so the imitation's transport is this file's:
-// the same five calls as imitation/transport-luasocket.lua (connect, send, close, poll, now) on node:net
-// sockets, with the same events, and TLS (node:tls), which luasocket does not have. The loop is inverted: Node's event loop runs, and calls the session's
-// step() whenever a socket event or the next timer is due.
+// the calls of imitation/transport-luasocket.lua (connect, send, close, poll, now, files) on node:net sockets,
+// with the same events, and TLS (node:tls), which luasocket does not have. The loop is inverted: Node's event
+// loop runs, and calls the session's step() whenever a socket event or the next timer is due.
 
 import net from "node:net";
 import tls from "node:tls";
