@@ -92,7 +92,6 @@ return function(starling, wifiJoin)
   function events.connected()
     print("connected to " .. settings.host)
     client:publish(topics.presence, "online", 1, true)
-    client:subscribe(topics.command, 1)
   end
   function events.disconnected(_, code)
     print("broker link down: " .. starling.errorName(code))
@@ -125,6 +124,9 @@ return function(starling, wifiJoin)
     local endpoint = { host = settings.host, port = tonumber(settings.port), tls = settings.tls == "true" }
     client = starling.newClient(endpoint, options, events)
     client:connect()
+    -- Once: the client keeps its subscriptions across reconnections (and subscribes again when the broker
+    -- has lost the session); one more per connection would use up its subscription slots.
+    client:subscribe(topics.command, 1)
     startTelemetry()
   end
 

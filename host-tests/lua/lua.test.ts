@@ -316,7 +316,7 @@ describe.skipIf(!mosquittoAvailable)("the NodeMCU reference firmware, on the imi
   ];
   for (const { board, interpreter } of BOARD_RUNS) {
     const available = INTERPRETERS.find((i) => i.name === interpreter)?.available ?? false;
-    it.skipIf(!available)(`nodemcu-${board} on ${interpreter}: presence, telemetry at QoS 1, commands answered and kept, will`, async () => {
+    it.skipIf(!available)(`nodemcu-${board} on ${interpreter}: presence, telemetry at QoS 1, commands answered and kept, broker restart, will`, async () => {
       // The board's file system: the files a maker uploads, and its settings.
       const flash = fs.mkdtempSync(path.join(directory, `flash-${board}-`));
       for (const name of ["init.lua", "application.lua"]) fs.copyFileSync(path.join(BOARDS, "nodemcu", name), path.join(flash, name));
@@ -342,6 +342,13 @@ describe.skipIf(!mosquittoAvailable)("the NodeMCU reference firmware, on the imi
         await until(() => got("ack").length >= 2, 10_000, "two acknowledgements");
         expect(got("ack")).toEqual(["interval=2 -> ok interval=2", "fly -> error unknown command"]);
         expect(fs.readFileSync(path.join(flash, "settings.txt"), "utf8")).toContain("interval=2\n");
+        // The broker dies and comes back: the device reconnects by itself, and still obeys commands.
+        await broker.killAndRestart();
+        await until(() => got("telemetry").some((t) => JSON.parse(t).reconnects >= 1), 20_000, "telemetry after reconnecting");
+        await until(() => observer.connected, 10_000, "the observer reconnected");
+        await observer.subscribeAsync(`devices/${id}/#`, { qos: 1 });
+        await observer.publishAsync(`devices/${id}/command`, "ping", { qos: 1 });
+        await until(() => got("ack").includes("ping -> ok pong"), 10_000, "the acknowledgement after reconnecting");
       } finally {
         await device.stop();
       }
