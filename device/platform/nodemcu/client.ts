@@ -47,7 +47,8 @@ export const SOCKET_QUEUE_FULL = -102;
 
 // The engine's clock: milliseconds since the first reading, counted from the firmware's microsecond counter.
 // Only its low 31 bits are used (all node.uptime() gives on an integer build, all tmr.now() has), as the
-// difference between two readings, so the count stays an integer below 2^31 (about 24 days) on every Lua.
+// difference between two readings. Lua 5.1 counts in doubles; a Lua 5.3 with 32-bit integers wraps after 2^31
+// ms (about 24 days), so there the client must be restarted within that time.
 let lastMicros = -1;
 let elapsedMicros = 0;
 let elapsedMs = 0;
