@@ -9,9 +9,10 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { MergeError, mergeReports } from "./merge";
 import { runFleet, PlanError } from "./run";
 import { renderText, writeReport } from "./report";
+import { shortestDuration } from "./scenario";
 import type { BrokerTarget, Report, RunConfig, Sample, ScenarioName } from "./types";
 
-const SCENARIOS: ScenarioName[] = ["telemetry", "keepalive", "will", "qos", "mixed"];
+const SCENARIOS: ScenarioName[] = ["telemetry", "keepalive", "will", "qos", "mixed", "faults"];
 
 /** A setup problem the user can fix: printed as "error: ..." with exit code 2. */
 export class UsageError extends Error {}
@@ -136,6 +137,9 @@ export function fleetCommand(): Command {
     .addOption(new Option("--insecure", "TLS: do not verify the broker's certificate"))
     .addOption(new Option("--username <name>", "user name for every device"))
     .addOption(new Option("--password <secret>", "password for every device (never printed or written to a report)"))
+    .addOption(new Option("--latency <ms>", "latency the fault proxy adds to every chunk, each way (puts the proxy between devices and broker)").argParser(integer("--latency", 0, 60000)))
+    .addOption(new Option("--jitter <ms>", "uniform jitter on top of --latency (bytes are never reordered)").argParser(integer("--jitter", 0, 60000)))
+    .addOption(new Option("--broker-restart-cmd <command>", "the faults scenario: a shell command that restarts the external broker (the embedded one restarts itself)"))
     .addOption(new Option("--report <file>", "write the report: FILE.json or FILE.html"))
     .addOption(new Option("--fault-no-resend", "test only: devices do not resend unacknowledged messages (a planted fault)").hideHelp());
   return command;
@@ -169,6 +173,14 @@ export function resolveConfig(command: Command): RunConfig {
         throw new UsageError(`the scenario file ${(error as Error).message}`);
       }
     }
+    for (const name of ["latency", "jitter"]) {
+      if (values[name] === undefined) continue;
+      try {
+        values[name] = integer(name, 0, 60000)(String(values[name]));
+      } catch (error) {
+        throw new UsageError(`the scenario file ${(error as Error).message}`);
+      }
+    }
     const protocol = String(values.protocol);
     if (protocol !== "3.1.1" && protocol !== "5") {
       throw new UsageError(`the scenario file says protocol ${JSON.stringify(values.protocol)}: write "3.1.1" or 5`);
@@ -177,11 +189,13 @@ export function resolveConfig(command: Command): RunConfig {
   }
   const keepAlive = values.keepalive as number;
   const grace = values.keepaliveGrace as number;
-  const duration = values.duration as number;
   // Devices are struck down after the first second of traffic: cuts need a few seconds of it; hung and
   // killed devices need their wills to be due before the end (1.5x keep-alive plus the grace, and a margin).
-  const shortest = scenario === "qos" ? 4 : Math.ceil(1.5 * keepAlive + grace + 4);
-  if (scenario !== "telemetry" && duration < shortest) {
+  const shortest = shortestDuration({ scenario, keepAlive, keepAliveGrace: grace, ramp: Number(values.ramp) } as RunConfig);
+  // Left to its default, the traffic lasts as long as the scenario needs; asked for, it is checked.
+  const durationGiven = command.getOptionValueSource("duration") !== "default" || values.duration !== options.duration;
+  const duration = durationGiven ? values.duration as number : Math.max(values.duration as number, shortest);
+  if (duration < shortest) {
     throw new UsageError(`--duration ${duration} is too short for the ${scenario} scenario with --keepalive ${keepAlive} and ` +
       `--keepalive-grace ${grace}: a struck-down device needs 1.5x keep-alive plus the grace to be noticed; use --duration ` +
       `${shortest} or more, or a shorter --keepalive`);
@@ -215,6 +229,13 @@ export function resolveConfig(command: Command): RunConfig {
     } : null;
     return { host: parsed.host, port: parsed.port, tls: tlsOptions, url: `${parsed.secure ? "mqtts" : "mqtt"}://${parsed.host}:${parsed.port}` };
   });
+  const restartCommand = (values.brokerRestartCmd as string | undefined) ?? null;
+  if (restartCommand !== null && (scenario !== "faults" || brokers.length === 0)) {
+    throw new UsageError("--broker-restart-cmd restarts an external --broker in the faults scenario: use it with --scenario faults and --broker");
+  }
+  if (scenario === "faults" && secure) {
+    throw new UsageError("the faults scenario tells devices apart by the client id in their CONNECT, which TLS hides: use an mqtt:// --broker (or --latency alone with mqtts://)");
+  }
   const duplicate = brokers.find((broker, i) => brokers.findIndex((other) => other.url === broker.url) !== i);
   if (duplicate !== undefined) throw new UsageError(`--broker ${duplicate.url} is given twice: each broker of a pool once`);
   return {
@@ -228,6 +249,9 @@ export function resolveConfig(command: Command): RunConfig {
     username: (values.username as string | undefined) ?? null, password: (values.password as string | undefined) ?? null,
     clientId: String(values.clientId), topic: String(values.topic), report: report ?? null,
     faultNoResend: values.faultNoResend === true,
+    latencyMs: (values.latency as number | undefined) ?? (scenario === "faults" ? 20 : 0),
+    jitterMs: (values.jitter as number | undefined) ?? (scenario === "faults" ? 10 : 0),
+    brokerRestartCommand: restartCommand,
   };
 }
 

@@ -7,8 +7,9 @@ import { Will, errorName, OK, PUBACK, PUBCOMP } from "../device/codec";
 import { EngineOptions, CONNECTED } from "../device/engine";
 import { NodeClient, Endpoint } from "../device/platform/node/client";
 import { FleetClock } from "./clock";
-import { DeviceRecord, Observer, writeHeader } from "./observer";
-import { DevicePlan, GROUP_SIZE, Slice, expand, keepAliveBound, planSlice } from "./scenario";
+import { FaultProxy } from "./faults/proxy";
+import { DeviceRecord, Observer, willDue, writeHeader } from "./observer";
+import { DevicePlan, GROUP_SIZE, Slice, expand, faultTimeline, keepAliveBound, planSlice, seededRandom, usesProxy } from "./scenario";
 import type { Report, RunConfig, Sample } from "./types";
 
 export const VERSION = "0.2.0";
@@ -99,6 +100,8 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const used = [...new Set(plans.map((plan) => plan.broker))].sort((a, b) => a - b);
   const observers: NodeClient[] = [];
   const reached = new Set<NodeClient>();
+  // Until when the observers' lost links are expected (the broker's restart).
+  let observerExcusedUntil = -1;
   let subscribed = 0;
   for (const broker of used) {
     const options = baseOptions(config, password);
@@ -111,7 +114,9 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     options.sessionExpiry = 3600;
     const client: NodeClient = new NodeClient(run.endpoints[broker], options, {
       connected: () => { reached.add(client); },
-      disconnected: (code) => { if (code !== OK) errors.push(`observer of ${brokerName(run, broker)}: ${errorName(code)}`); },
+      disconnected: (code) => {
+        if (code !== OK && clock.now() > observerExcusedUntil) errors.push(`observer of ${brokerName(run, broker)}: ${errorName(code)}`);
+      },
       message: (packet) => observer.message(packet),
       acknowledged: () => { subscribed++; },
     }, clock);
@@ -147,6 +152,22 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     throw new Error(message.startsWith("cannot reach") ? message : `cannot reach the broker at ${run.brokerUrl}: ${message}`);
   }
 
+  // The fault proxy, one per broker the slice uses, between the devices and that broker (observers go direct).
+  const proxies = new Map<number, FaultProxy>();
+  if (usesProxy(config)) {
+    for (const broker of used) {
+      const endpoint = run.endpoints[broker];
+      const proxy = await FaultProxy.start({ host: endpoint.host, port: endpoint.port },
+        { localAddress: run.sourceIps.length > 0 ? run.sourceIps[broker % run.sourceIps.length] : undefined });
+      proxy.setLatency(config.latencyMs, config.jitterMs, seededRandom(config.seed + slice.first + broker));
+      proxies.set(broker, proxy);
+    }
+  }
+  const proxied: Endpoint[] = run.endpoints.map((endpoint, broker) => {
+    const proxy = proxies.get(broker);
+    return proxy === undefined ? endpoint : { host: "127.0.0.1", port: proxy.port, tls: endpoint.tls };
+  });
+
   const records: DeviceRecord[] = [];
   const devices: SimulatedDevice[] = [];
   const endpoints = new Map<string, Endpoint>();
@@ -155,7 +176,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     const options = deviceOptions(config, plan, password, offline);
     const record = new DeviceRecord(plan, maxSequence, options.inflightWindow + options.queueSlots);
     records.push(record);
-    const device = new SimulatedDevice(deviceEndpoint(run, plan, endpoints), options, {
+    const device = new SimulatedDevice(deviceEndpoint(run, proxied, plan, endpoints), options, {
       connected: () => {
         if (!record.connectedOnce) {
           connects.count++;
@@ -166,9 +187,8 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
       disconnected: (code) => {
         if (code === OK) return;
         record.lastError = errorName(code);
-        // The simulator's own strike was meant to end the link; any other loss is an error.
-        if (record.cutPending) record.cutPending = false;
-        else if (!record.ended) errors.push(`${plan.id}: ${record.lastError}`);
+        // A loss the run itself caused (a strike, the partition, the broker's restart) is expected; any other is an error.
+        if (!record.ended && !excused(record, clock.now())) errors.push(`${plan.id}: ${record.lastError}`);
       },
       message: () => undefined,
       acknowledged: (type, packetId) => {
@@ -182,8 +202,9 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     });
     schedulePublishing(device, plan, record);
     const fate = plan.fate;
-    // A cut strikes right after a publish (in publishNext), so that a message is surely in flight.
-    if (fate.kind !== "normal" && fate.kind !== "cut") {
+    // A cut, reset or half-open link strikes right after a publish (in publishNext), so that a message is
+    // surely in flight; the partition strikes all its devices at once (below).
+    if (fate.kind === "killed" || fate.kind === "clean" || fate.kind === "silent") {
       clock.at(at(fate.at), () => {
         record.struckAt = clock.now();
         record.ended = true;
@@ -192,6 +213,27 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
         else device.freeze();
       });
     }
+  }
+
+  if (config.scenario === "faults") {
+    const timeline = faultTimeline(config);
+    const partitioned = records.filter((record) => record.plan.fate.kind === "partitioned");
+    clock.at(at(timeline.partitionAt), () => {
+      for (const record of partitioned) {
+        record.struckAt = clock.now();
+        // Cut off until it heals, then a connect attempt that went nowhere must time out before the next.
+        record.excusedUntil = at(timeline.healAt) + CONNECT_TIMEOUT_MS + 2000;
+      }
+      for (const [broker, proxy] of proxies) proxy.partition(partitioned.filter((r) => r.plan.broker === broker).map((r) => r.plan.id), true);
+    });
+    clock.at(at(timeline.healAt), () => {
+      for (const [broker, proxy] of proxies) proxy.partition(partitioned.filter((r) => r.plan.broker === broker).map((r) => r.plan.id), false);
+    });
+    // The broker's restart (run.ts restarts it): every link drops, and comes back.
+    clock.at(at(timeline.restartAt), () => {
+      for (const record of records) record.excusedUntil = Math.max(record.excusedUntil, clock.now() + timeline.downMs + CONNECT_TIMEOUT_MS + 2000);
+      observerExcusedUntil = clock.now() + timeline.downMs + CONNECT_TIMEOUT_MS + 2000;
+    });
   }
 
   function schedulePublishing(device: SimulatedDevice, plan: DevicePlan, record: DeviceRecord): void {
@@ -204,10 +246,10 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
       if (device.dead || device.frozen || (fate.kind === "clean" && record.struckAt >= 0)) return;
       const scheduledAt = first + sequence * interval;
       writeHeader(payload, plan.index, sequence, epoch + scheduledAt);
-      // A cut strikes while this message is on the wire: it is lost with the link, and the device
-      // must send it again after reconnecting.
-      const cutNow = fate.kind === "cut" && record.struckAt < 0 && scheduledAt >= at(fate.at);
-      if (cutNow) device.startLosing();
+      // A cut strikes while this message is on the wire (a reset or a half-open link while it is in the
+      // proxy, delayed by its latency): it is lost with the link, and the device must send it again.
+      const cutNow = (fate.kind === "cut" || fate.kind === "reset" || fate.kind === "halfopen") && record.struckAt < 0 && scheduledAt >= at(fate.at);
+      if (cutNow && fate.kind === "cut") device.startLosing();
       const result = device.publish(plan.topic, payload, plan.qos, false);
       if (result >= 0) {
         record.accepted = sequence + 1;
@@ -217,8 +259,12 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
       sequence++;
       if (cutNow) {
         record.struckAt = clock.now();
-        record.cutPending = device.engine.state === CONNECTED;
-        device.cut();
+        // The device notices at once (cut, reset) or by its keep-alive (half-open).
+        record.excusedUntil = clock.now() + (fate.kind === "halfopen" ? 1500 * config.keepAlive : 0) + 2000;
+        const proxy = proxies.get(plan.broker);
+        if (fate.kind === "cut") device.cut();
+        else if (fate.kind === "reset") proxy?.cut(plan.id);
+        else proxy?.halfOpen(plan.id);
       }
       // Open loop: the next message is due on the schedule, however late this one went.
       const next = first + sequence * interval;
@@ -245,16 +291,16 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   await sleepUntil(at(config.ramp + config.duration));
 
   // Drain: give stored messages, wills and keep-alive drops time to arrive.
-  const drainDeadline = Date.now() + keepAliveBound(config) * 1000 + 5000;
+  const drainDeadline = Date.now() + keepAliveBound(config) * 1000 + 5000 + (config.scenario === "faults" ? CONNECT_TIMEOUT_MS : 0);
   await until(() => observer.complete(records) && records.every((r, i) => r.ended || devices[i].engine.pendingMessages === 0) &&
-    records.every((r) => r.plan.fate.kind !== "killed" && r.plan.fate.kind !== "silent" || observer.willSeen(r.plan.index)),
+    records.every((r) => !willDue(r.plan.fate.kind) || observer.willSeen(r.plan.index)),
     Math.max(0, drainDeadline - Date.now()), null);
   // A clean disconnect must stay without a will: wait a little past the last one.
   await new Promise((resolve) => setTimeout(resolve, 500));
   clearInterval(ticker);
   sample();
 
-  const verdicts = observer.verdicts(records, keepAliveBound(config) * 1000, epoch);
+  const verdicts = observer.verdicts(records, keepAliveBound(config) * 1000, epoch, restartExempt(config));
   let reconnects = 0;
   for (const device of devices) {
     reconnects += device.engine.counters.reconnects;
@@ -263,6 +309,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   }
   stopObservers();
   await forgetObserverSessions();
+  for (const proxy of proxies.values()) await proxy.close();
   clock.stop();
 
   return {
@@ -328,15 +375,39 @@ function brokerName(run: SliceRun, broker: number): string {
 }
 
 /** The device's broker and source address; devices that share both share one Endpoint object. */
-function deviceEndpoint(run: SliceRun, plan: DevicePlan, cache: Map<string, Endpoint>): Endpoint {
+function deviceEndpoint(run: SliceRun, targets: Endpoint[], plan: DevicePlan, cache: Map<string, Endpoint>): Endpoint {
   const source = run.sourceIps.length > 0 ? run.sourceIps[plan.index % run.sourceIps.length] : undefined;
   const key = `${plan.broker} ${source ?? ""}`;
   let endpoint = cache.get(key);
   if (endpoint === undefined) {
-    endpoint = { ...run.endpoints[plan.broker], localAddress: source };
+    endpoint = { ...targets[plan.broker], localAddress: source };
     cache.set(key, endpoint);
   }
   return endpoint;
+}
+
+/** How long a device waits for its CONNACK (EngineOptions.connectTimeoutMs, the default kept). */
+const CONNECT_TIMEOUT_MS = new EngineOptions().connectTimeoutMs;
+
+/** A loss of the device's link at `now` that the run itself caused, so not an error. */
+function excused(record: DeviceRecord, now: number): boolean {
+  return now <= record.excusedUntil;
+}
+
+/**
+ * The messages the order verdict does not hold against a run with a broker restart: those published from
+ * the restart until devices and observers are surely back. A broker that comes back replays what it stored
+ * for a resumed subscriber while new messages flow (Aedes does), so one of them can arrive after a later one;
+ * delivery (qos1, qos2) is still checked for every message.
+ */
+function restartExempt(config: RunConfig): (record: DeviceRecord, sequence: number) => boolean {
+  if (config.scenario !== "faults") return () => false;
+  const timeline = faultTimeline(config);
+  const until = timeline.restartAt + (timeline.downMs + CONNECT_TIMEOUT_MS + new EngineOptions().backoffMaxMs) / 1000;
+  return (record, sequence) => {
+    const scheduled = record.plan.firstPublishAt + sequence / config.rate;
+    return scheduled >= timeline.restartAt && scheduled <= until;
+  };
 }
 
 function baseOptions(config: RunConfig, password: Uint8Array | null): EngineOptions {
@@ -352,9 +423,19 @@ function baseOptions(config: RunConfig, password: Uint8Array | null): EngineOpti
 }
 
 /**
+ * The longest a device of the run may be without a link, beyond the backoff: a dead link noticed after
+ * 1.5x keep-alive, or (faults) the partition and a connect attempt it swallowed.
+ */
+function longestOutageMs(config: RunConfig): number {
+  if (config.scenario !== "faults") return 1500 * config.keepAlive;
+  const timeline = faultTimeline(config);
+  return (timeline.healAt - timeline.partitionAt) * 1000 + CONNECT_TIMEOUT_MS;
+}
+
+/**
  * A device sized like a small board, since a run may hold 100,000 of them: its queue has room for the
- * messages of the longest time it may spend without a link in a run (a dead link noticed after 1.5x
- * keep-alive, then the backoff cap), and no more.
+ * messages of the longest time it may spend without a link in the run (longestOutageMs, then the backoff
+ * cap), and no more.
  */
 function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array | null, offline: Uint8Array): EngineOptions {
   const options = baseOptions(config, password);
@@ -371,7 +452,7 @@ function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array
   // A PUBLISH's fixed header (up to 5 bytes), topic length and packet id (4), the topic and the payload.
   options.messageSlotSize = config.payload + Buffer.byteLength(plan.topic) + 9;
   options.inflightWindow = 4;
-  options.queueSlots = Math.max(4, Math.ceil(config.rate * (1.5 * config.keepAlive + options.backoffMaxMs / 1000)));
+  options.queueSlots = Math.max(4, Math.ceil(config.rate * (longestOutageMs(config) + options.backoffMaxMs) / 1000));
   options.resendOnReconnect = !config.faultNoResend;
   const will = new Will();
   will.topic = plan.willTopic;

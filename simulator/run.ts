@@ -18,7 +18,9 @@ import type { Endpoint } from "../device/platform/node/client";
 import { startEmbeddedBroker, EmbeddedBroker } from "./broker";
 import { runSlice, SliceRun } from "./fleet";
 import { mergeReports } from "./merge";
-import { Slice, part, shardSlice } from "./scenario";
+import { FaultProxy } from "./faults/proxy";
+import { runRestartCommand } from "./faults/restart-command";
+import { Slice, faultTimeline, part, shardSlice, usesProxy } from "./scenario";
 import type { Report, RunConfig, Sample } from "./types";
 
 /** Files a process keeps for itself (stdio, observers, IPC, the loader) beyond its connections. */
@@ -75,11 +77,13 @@ export function planLayout(config: RunConfig): Layout {
   const perProcess = files - FILES_RESERVED;
   if (perProcess < 1) throw new PlanError(`this process may hold only ${files} open files: raise the limit (ulimit -n)`);
   const embeddedBrokers = config.brokers.length === 0 ? Math.ceil(devices / DEVICES_PER_EMBEDDED_BROKER) : 0;
-  // Everything in this process: each device's socket, and the embedded broker's side of it.
-  const filesHere = devices * (embeddedBrokers === 1 ? 2 : 1);
-  const needed = filesHere <= perProcess && embeddedBrokers <= 1 ? 1 : Math.ceil(devices / perProcess);
+  // A device process holds each device's socket and, with the fault proxy, the proxy's two for it; a single
+  // process also the embedded broker's side of each connection.
+  const filesPerDevice = 1 + (usesProxy(config) ? FaultProxy.FILES_PER_CONNECTION : 0);
+  const filesHere = devices * (filesPerDevice + (embeddedBrokers === 1 ? 1 : 0));
+  const needed = filesHere <= perProcess && embeddedBrokers <= 1 ? 1 : Math.ceil((devices * filesPerDevice) / perProcess);
   let processes = config.processes === 0 ? needed : config.processes;
-  if (config.processes !== 0 && Math.ceil(devices / processes) * (processes === 1 && embeddedBrokers === 1 ? 2 : 1) > perProcess) {
+  if (config.processes !== 0 && Math.ceil(devices / processes) * (filesPerDevice + (processes === 1 && embeddedBrokers === 1 ? 1 : 0)) > perProcess) {
     throw new PlanError(`--processes ${config.processes}: ${Math.ceil(devices / processes).toLocaleString("en-US")} devices per process need ` +
       `more open files than a process may hold here (${files.toLocaleString("en-US")}); use --processes ${needed} or more, or leave it out`);
   }
@@ -142,20 +146,33 @@ function messageFrom<T>(child: ChildProcess, type: string, what: string): Promis
 interface BrokerPool {
   endpoints: Endpoint[];
   url: string;
+  /** Crashes every broker of the pool and brings it back after downMs (an external one by --broker-restart-cmd); false if it cannot. */
+  restart(downMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
 async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPool> {
   if (layout.embeddedBrokers === 0) {
+    const command = config.brokerRestartCommand;
     return {
       endpoints: config.brokers.map((broker) => ({ host: broker.host, port: broker.port, tls: broker.tls })),
       url: config.brokers.map((broker) => broker.url).join(", "),
+      restart: async () => {
+        if (command === null) return false;
+        await runRestartCommand(command);
+        return true;
+      },
       close: async () => undefined,
     };
   }
   if (layout.embeddedBrokers === 1 && layout.processes === 1) {
     const broker = await startEmbeddedBroker();
-    return { endpoints: [{ host: broker.host, port: broker.port, tls: null }], url: `mqtt://${broker.host}:${broker.port} (embedded Aedes)`, close: () => broker.close() };
+    return {
+      endpoints: [{ host: broker.host, port: broker.port, tls: null }],
+      url: `mqtt://${broker.host}:${broker.port} (embedded Aedes)`,
+      restart: async (downMs) => { await broker.restart(downMs); return true; },
+      close: () => broker.close(),
+    };
   }
   const children: ChildProcess[] = [];
   const brokers: EmbeddedBroker[] = [];
@@ -172,6 +189,14 @@ async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPo
   return {
     endpoints: brokers.map((broker) => ({ host: broker.host, port: broker.port, tls: null })),
     url: brokers.map((broker) => `mqtt://${broker.host}:${broker.port}`).join(", ") + ` (embedded Aedes, ${brokers.length} process${brokers.length === 1 ? "" : "es"})`,
+    restart: async (downMs) => {
+      await Promise.all(children.map((child, i) => {
+        const restarted = messageFrom(child, "restarted", `embedded broker process ${i + 1}`);
+        child.send({ type: "restart", downMs });
+        return restarted;
+      }));
+      return true;
+    },
     close: async () => {
       await Promise.all(children.map((child) => new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
@@ -185,15 +210,34 @@ async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPo
 export async function runFleet(config: RunConfig, progress: (sample: Sample) => void): Promise<Report> {
   const layout = planLayout(config);
   const brokers = await startBrokers(config, layout);
+  let restartTimer: NodeJS.Timeout | null | undefined;
   try {
     // The run's clock starts once every process is ready; the devices' schedule counts from there.
-    const run = (slice: Slice, startAt: number): SliceRun =>
-      ({ config, slice, endpoints: brokers.endpoints, brokerUrl: brokers.url, startAt, sourceIps: layout.sourceIps });
+    const run = (slice: Slice, startAt: number): SliceRun => {
+      // Children share one start: the restart is scheduled once.
+      restartTimer ??= scheduleRestart(config, brokers, startAt);
+      return { config, slice, endpoints: brokers.endpoints, brokerUrl: brokers.url, startAt, sourceIps: layout.sourceIps };
+    };
     if (layout.processes === 1) return await runSlice(run(layout.slice, Date.now() + 200), progress);
     return await runChildren(layout, run, progress);
   } finally {
+    if (restartTimer) clearTimeout(restartTimer);
     await brokers.close();
   }
+}
+
+/**
+ * The faults scenario's broker restart, at its time on the run's timeline; null for other scenarios. A
+ * failed restart command is reported and the run goes on; its verdicts then say what it cost.
+ */
+function scheduleRestart(config: RunConfig, brokers: BrokerPool, startAt: number): NodeJS.Timeout | null {
+  if (config.scenario !== "faults") return null;
+  const timeline = faultTimeline(config);
+  return setTimeout(() => {
+    brokers.restart(timeline.downMs).then((done) => {
+      if (!done) console.log("the faults scenario's broker restart was skipped: give --broker-restart-cmd to restart an external broker");
+    }, (error: unknown) => console.error(`the broker restart failed: ${(error as Error).message}`));
+  }, startAt + timeline.restartAt * 1000 - Date.now());
 }
 
 async function runChildren(layout: Layout, run: (slice: Slice, startAt: number) => SliceRun, progress: (sample: Sample) => void): Promise<Report> {

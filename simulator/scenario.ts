@@ -1,19 +1,31 @@
 // Scenarios: what each device of a run does and when, decided up front from the seed, so the same seed
 // replays the same run.
 
-import type { RunConfig } from "./types";
+import type { RunConfig, ScenarioName } from "./types";
 
 /** What happens to a device during the run, beyond publishing. */
-export type Fate =
-  | { kind: "normal" }
+export type FateKind =
+  | "normal"
   /** Powered off: the link drops without DISCONNECT; the broker must publish its will. */
-  | { kind: "killed"; at: number }
+  | "killed"
   /** Disconnects cleanly: no will may follow. */
-  | { kind: "clean"; at: number }
+  | "clean"
   /** Hangs with its link open and silent: the broker must drop it by keep-alive, then publish its will. */
-  | { kind: "silent"; at: number }
-  /** Its connection is cut (as by a network fault); it reconnects and must resend what was in flight. */
-  | { kind: "cut"; at: number };
+  | "silent"
+  /** Its connection is cut at the device (as by a network fault); it reconnects and must resend what was in flight. */
+  | "cut"
+  /** The fault proxy resets its connection while a message is in the proxy: the broker publishes its will, the device resends. */
+  | "reset"
+  /** The fault proxy turns its link half-open while a message is in the proxy: keep-alives must end it, the device resends. */
+  | "halfopen"
+  /** Cut off by the run's partition for longer than the keep-alive bound: its will is due, and its messages after it heals. */
+  | "partitioned";
+
+export interface Fate {
+  kind: FateKind;
+  /** Seconds after the run's start when it strikes (0 for "normal"). */
+  at: number;
+}
 
 export interface DevicePlan {
   index: number;
@@ -46,14 +58,39 @@ export function expand(template: string, values: Record<string, string>): string
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
 }
 
-/** Fractions of the fleet given each fate, per scenario. */
-const FATES: Record<RunConfig["scenario"], { killed: number; clean: number; silent: number; cut: number }> = {
-  telemetry: { killed: 0, clean: 0, silent: 0, cut: 0 },
-  keepalive: { killed: 0, clean: 0, silent: 0.1, cut: 0 },
-  will: { killed: 0.1, clean: 0.1, silent: 0, cut: 0 },
-  qos: { killed: 0, clean: 0, silent: 0, cut: 0.2 },
-  mixed: { killed: 0.05, clean: 0.05, silent: 0.05, cut: 0.1 },
+/** Fractions of the fleet given each fate, per scenario (the rest are "normal"). */
+const FATES: Record<ScenarioName, [FateKind, number][]> = {
+  telemetry: [],
+  keepalive: [["silent", 0.1]],
+  will: [["killed", 0.1], ["clean", 0.1]],
+  qos: [["cut", 0.2]],
+  mixed: [["killed", 0.05], ["clean", 0.05], ["silent", 0.05], ["cut", 0.1]],
+  faults: [["reset", 0.05], ["halfopen", 0.05], ["partitioned", 0.1]],
 };
+
+/** Whether devices reach the broker through the fault proxy. */
+export function usesProxy(config: RunConfig): boolean {
+  return config.scenario === "faults" || config.latencyMs > 0 || config.jitterMs > 0;
+}
+
+/**
+ * The faults scenario's timeline, in seconds after the run's start: resets and half-open links strike in
+ * the first seconds of traffic; the partition lasts past the keep-alive bound, so the broker must give up
+ * the partitioned devices (their wills are due); the broker restarts once the partition has healed.
+ */
+export function faultTimeline(config: RunConfig): { partitionAt: number; healAt: number; restartAt: number; downMs: number } {
+  const partitionAt = config.ramp + 1;
+  const healAt = partitionAt + keepAliveBound(config) + 2;
+  return { partitionAt, healAt, restartAt: healAt + 3, downMs: 1000 };
+}
+
+/** The shortest traffic a scenario needs (seconds) for its faults to strike and their consequences to be seen. */
+export function shortestDuration(config: RunConfig): number {
+  if (config.scenario === "telemetry") return 0;
+  if (config.scenario === "qos") return 4;
+  if (config.scenario === "faults") return Math.ceil(faultTimeline(config).restartAt - config.ramp + 6);
+  return Math.ceil(keepAliveBound(config) + 4);
+}
 
 /** Seconds after a device hangs (or is killed) by which the broker must have published its will. */
 export function keepAliveBound(config: RunConfig): number {
@@ -86,7 +123,6 @@ export function shardSlice(config: RunConfig): Slice {
  */
 export function planDevice(config: RunConfig, index: number): DevicePlan {
   const random = seededRandom(Math.imul(config.seed + 1, 0x9e3779b1) ^ index);
-  const fates = FATES[config.scenario];
   const id = expand(config.clientId, { i: String(index) });
   const topic = expand(config.topic, { id, group: String(Math.floor(index / GROUP_SIZE)) });
   const connectAt = config.devices > 1 ? (config.ramp * index) / config.devices : 0;
@@ -95,13 +131,19 @@ export function planDevice(config: RunConfig, index: number): DevicePlan {
   const roll = (random0(config.seed) + index * 0.6180339887498949) % 1;
   // A fate strikes in the middle part of the traffic, late enough for messages to be in flight and
   // early enough for its consequence (a will within the keep-alive bound) to be seen before the end.
+  // The network faults strike in the first seconds of traffic (faultTimeline).
   const strikeAt = config.ramp + 1 + random() * Math.max(0, config.duration - keepAliveBound(config) - 2);
-  let fate: Fate = { kind: "normal" };
-  let threshold = fates.killed;
-  if (roll < threshold) fate = { kind: "killed", at: strikeAt };
-  else if (roll < (threshold += fates.clean)) fate = { kind: "clean", at: strikeAt };
-  else if (roll < (threshold += fates.silent)) fate = { kind: "silent", at: strikeAt };
-  else if (roll < (threshold += fates.cut)) fate = { kind: "cut", at: strikeAt };
+  let fate: Fate = { kind: "normal", at: 0 };
+  let threshold = 0;
+  for (const [kind, share] of FATES[config.scenario]) {
+    threshold += share;
+    if (roll < threshold) {
+      const at = kind === "partitioned" ? faultTimeline(config).partitionAt
+        : kind === "reset" || kind === "halfopen" ? config.ramp + 1 + 2 * random() : strikeAt;
+      fate = { kind, at };
+      break;
+    }
+  }
   // The mixed scenario spreads QoS 0, 1 and 2 over the fleet; the others use --qos.
   const qos = config.scenario === "mixed" ? index % 3 : config.qos;
   const brokers = Math.max(1, config.brokers.length);

@@ -2,7 +2,7 @@
 
 import type tls from "node:tls";
 
-export type ScenarioName = "telemetry" | "keepalive" | "will" | "qos" | "mixed";
+export type ScenarioName = "telemetry" | "keepalive" | "will" | "qos" | "mixed" | "faults";
 
 /** A broker devices connect to. */
 export interface BrokerTarget {
@@ -52,6 +52,11 @@ export interface RunConfig {
   /** Topic template: {id} is the device id. */
   topic: string;
   report: string | null;
+  /** Latency the fault proxy adds to every chunk either way, and uniform jitter on top (ms); 0 and 0 with no proxy. */
+  latencyMs: number;
+  jitterMs: number;
+  /** For an external broker, the shell command that restarts it (the faults scenario's broker restart); null: none. */
+  brokerRestartCommand: string | null;
   /** Test-only planted fault: devices do not resend unacknowledged messages after a reconnect. */
   faultNoResend: boolean;
 }

@@ -13,7 +13,7 @@ import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
 import type { Browser } from "playwright-core";
 import { fleetCommand, main, resolveConfig, UsageError } from "../../simulator/cli";
 import { runFleet } from "../../simulator/run";
-import { planFleet } from "../../simulator/scenario";
+import { FateKind, planFleet } from "../../simulator/scenario";
 import { writeReport } from "../../simulator/report";
 import type { Report, RunConfig, ScenarioName, Verdict } from "../../simulator/types";
 import { peerAvailable, startMosquitto } from "../peers";
@@ -40,7 +40,7 @@ const chromiumPeer = peer("chromium", "apt-get install chromium");
 // ------------------------------------------------------------------------------------------------ helpers
 
 /** Seconds of traffic per scenario: keep-alive and will scenarios spread their faults over 6 s of it. */
-const TRAFFIC: Record<ScenarioName, number> = { telemetry: 3, keepalive: 13, will: 13, qos: 5, mixed: 13 };
+const TRAFFIC: Record<ScenarioName, number> = { telemetry: 3, keepalive: 13, will: 13, qos: 5, mixed: 13, faults: 21 };
 
 /** A small run with its own client ids and topics (`name`), so runs can share a broker. */
 function fleet(scenario: ScenarioName, options: Partial<RunConfig> & { name: string; seed: number }): RunConfig {
@@ -48,13 +48,13 @@ function fleet(scenario: ScenarioName, options: Partial<RunConfig> & { name: str
   return {
     brokers: [], assign: "round-robin", shard: { index: 0, count: 1 }, processes: 1, sourceIps: [], devices: 40, scenario, qos: 1, rate: 2, payload: 64, duration: TRAFFIC[scenario], ramp: 1,
     protocol: 4, keepAlive: 2, keepAliveGrace: 6, username: null, password: null, clientId: `${name}-{i}`, topic: `fleet-test/${name}/{id}`,
-    report: null, faultNoResend: false, ...rest,
+    report: null, faultNoResend: false, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, ...rest,
   };
 }
 
 /** How many devices of the run's plan meet each fate. */
-function fates(config: RunConfig): Record<"normal" | "killed" | "clean" | "silent" | "cut", number> {
-  const counted = { normal: 0, killed: 0, clean: 0, silent: 0, cut: 0 };
+function fates(config: RunConfig): Record<FateKind, number> {
+  const counted = { normal: 0, killed: 0, clean: 0, silent: 0, cut: 0, reset: 0, halfopen: 0, partitioned: 0 };
   for (const plan of planFleet(config)) counted[plan.fate.kind]++;
   return counted;
 }
@@ -291,6 +291,12 @@ describe("starling fleet on the command line", () => {
       [/--duration 3/, /--keepalive 5/, /use --duration 18 or more/, /shorter --keepalive/]],
     ["--ca with an mqtt:// broker", () => ["--ca", caFile, "--broker", "mqtt://127.0.0.1:1883"], [/--ca/, /TLS/, /mqtts:\/\//]],
     ["--shard 2/2", () => ["--shard", "2/2"], [/--shard/, /0 <= i < n/, /"2\/2"/]],
+    ["--broker-restart-cmd outside the faults scenario", () => ["--broker", "mqtt://127.0.0.1:1", "--broker-restart-cmd", "true"],
+      [/--broker-restart-cmd/, /--scenario faults/]],
+    ["the faults scenario over TLS", () => ["--scenario", "faults", "--duration", "40", "--broker", "mqtts://127.0.0.1:1"], [/faults scenario/, /TLS/, /mqtt:\/\//]],
+    ["--duration too short for the faults scenario", () => ["--scenario", "faults", "--duration", "10", "--keepalive", "2"],
+      [/--duration 10/, /faults scenario/, /use --duration \d+ or more/]],
+    ["--latency -5", () => ["--latency", "-5"], [/--latency/, /from 0 to 60,000/]],
     ["--shard half", () => ["--shard", "half"], [/--shard/, /i\/n/, /"half"/]],
     ["--source-ips with a name", () => ["--source-ips", "10.0.0.1,eth0"], [/--source-ips/, /"eth0" is not an IP address/]],
     ["--assign random", () => ["--assign", "random"], [/--assign/, /round-robin, hash/]],
