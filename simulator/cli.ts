@@ -129,7 +129,7 @@ export function fleetCommand(): Command {
     .addOption(new Option("--keepalive <s>", "devices' keep-alive in seconds").default(5).argParser(integer("--keepalive", 1, 65535)))
     .addOption(new Option("--keepalive-grace <s>", "seconds a broker may take past 1.5x keep-alive to drop a silent device (mosquitto 2.0 checks about every 5 s)").default(6).argParser((v) => (Number(v) === 0 ? 0 : positive("--keepalive-grace", 3600)(v))))
     .addOption(new Option("--client-id <template>", "device client id; {i} is the device number").default("starling-{i}"))
-    .addOption(new Option("--topic <template>", "device topic; {id} is the client id").default("starling/{id}/telemetry"))
+    .addOption(new Option("--topic <template>", "device topic; {id} is the client id, {group} the device number / 1000").default("starling/{group}/{id}/telemetry"))
     .addOption(new Option("--ca <file>", "TLS: certificate authority (PEM) to trust"))
     .addOption(new Option("--cert <file>", "TLS: client certificate (PEM)"))
     .addOption(new Option("--key <file>", "TLS: client private key (PEM)"))
