@@ -172,8 +172,9 @@ async function main(): Promise<void> {
     ["messages lost", (f) => count(f.lost)],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
+  const column = 2 + Math.max(...results.flatMap((f) => [f.side, ...rows.map(([, cell]) => cell(f))]).map((text) => text.length));
   console.log("");
-  console.log(`${"".padEnd(width)}  ${results.map((f) => f.side.padStart(16)).join("")}${results.length === 2 ? "     ratio" : ""}`);
+  console.log(`${"".padEnd(width)}  ${results.map((f) => f.side.padStart(column)).join("")}${results.length === 2 ? "     ratio" : ""}`);
   for (const [label, cell] of rows) {
     let ratio = "";
     if (results.length === 2) {
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
       // Above 1 means starling is better: rates ours/theirs, costs theirs/ours.
       if (entry !== undefined) ratio = `${(entry[2] ? entry[0] / entry[1] : entry[1] / entry[0]).toFixed(2)}x`.padStart(10);
     }
-    console.log(`${label.padEnd(width)}  ${results.map((f) => cell(f).padStart(16)).join("")}${ratio}`);
+    console.log(`${label.padEnd(width)}  ${results.map((f) => cell(f).padStart(column)).join("")}${ratio}`);
   }
   for (const f of results) console.log(`${f.side}: ${f.note}`);
   console.log(`target: at most 4 KiB per device; starling ${results[0].side === "starling" ? kib(results[0].memoryPerDevice) : "not run"}`);
