@@ -79,7 +79,13 @@ async function main(): Promise<void> {
     }, (ramp * 1000 * i) / devices);
   }
   // Memory at its highest, sampled each second while the traffic runs.
-  const sampler = setInterval(() => { result.rssBytes = Math.max(result.rssBytes, process.memoryUsage.rss()); }, 1000);
+  const sampler = setInterval(() => {
+    try {
+      result.rssBytes = Math.max(result.rssBytes, process.memoryUsage.rss());
+    } catch {
+      // Reading it opens a file: at the open-file limit (EMFILE) the last reading stands.
+    }
+  }, 1000);
   await new Promise((resolve) => setTimeout(resolve, (ramp + duration) * 1000 + 5000));
   clearInterval(sampler);
   result.connectSeconds = (lastConnected - started) / 1000;
