@@ -4,15 +4,21 @@
 import { performance } from "node:perf_hooks";
 import type { Clock, NodeClient } from "../device/platform/node/client";
 
+/** Something to run at a time: a device's recurring work is an object with a method, not a closure per device. */
+export interface Task {
+  fire(): void;
+}
+
 interface Entry {
   at: number;
   order: number;
-  run: () => void;
+  /** What to run; or null when the entry wakes `client` (unless a later request replaced it). */
+  task: Task | (() => void) | null;
+  client: NodeClient | null;
 }
 
 export class FleetClock implements Clock {
   private readonly heap: Entry[] = [];
-  private readonly wakeTokens = new Map<NodeClient, Entry>();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private order = 0;
@@ -23,21 +29,21 @@ export class FleetClock implements Clock {
   }
 
   wakeAt(client: NodeClient, deadline: number): void {
-    // Lazy removal: a replaced request stays in the heap and is skipped when it comes up.
-    this.wakeTokens.delete(client);
-    if (deadline < 0) return;
-    const entry = this.at(deadline, () => {
-      if (this.wakeTokens.get(client) === entry) {
-        this.wakeTokens.delete(client);
-        client.wake();
-      }
-    });
-    this.wakeTokens.set(client, entry);
+    // Lazy removal: a replaced request stays in the heap and is skipped when it comes up (the client keeps
+    // only its latest entry, so no map of clients is needed).
+    if (deadline < 0) {
+      client.clockEntry = null;
+      return;
+    }
+    client.clockEntry = this.push({ at: deadline, order: this.order++, task: null, client });
   }
 
-  /** Runs `run` at time `at` (on this clock). */
-  at(at: number, run: () => void): Entry {
-    const entry = { at, order: this.order++, run };
+  /** Runs `task` (a function, or an object's fire()) at time `at` (on this clock). */
+  at(at: number, task: Task | (() => void)): void {
+    this.push({ at, order: this.order++, task, client: null });
+  }
+
+  private push(entry: Entry): Entry {
     const heap = this.heap;
     heap.push(entry);
     let i = heap.length - 1;
@@ -73,7 +79,17 @@ export class FleetClock implements Clock {
     const now = performance.now();
     // Run everything due; entries added while running that are already due run in this pass too.
     while (!this.stopped && this.heap.length > 0 && this.heap[0].at <= now) {
-      this.pop().run();
+      const entry = this.pop();
+      if (entry.client !== null) {
+        if (entry.client.clockEntry === entry) {
+          entry.client.clockEntry = null;
+          entry.client.wake();
+        }
+      } else if (typeof entry.task === "function") {
+        entry.task();
+      } else {
+        entry.task!.fire();
+      }
     }
     this.arm();
   }

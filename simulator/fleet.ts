@@ -5,8 +5,9 @@
 import { performance } from "node:perf_hooks";
 import { Will, errorName, OK, PUBACK, PUBCOMP } from "../device/codec";
 import { EngineOptions, CONNECTED } from "../device/engine";
+import type { EngineEvents } from "../device/engine";
 import { NodeClient, Endpoint } from "../device/platform/node/client";
-import { FleetClock } from "./clock";
+import { FleetClock, Task } from "./clock";
 import { FaultProxy } from "./faults/proxy";
 import { DeviceRecord, Observer, willDue, writeHeader } from "./observer";
 import { DevicePlan, GROUP_SIZE, Slice, expand, faultTimeline, keepAliveBound, planSlice, seededRandom, usesProxy } from "./scenario";
@@ -55,6 +56,100 @@ class SimulatedDevice extends NodeClient {
 
   cut(): void {
     this.socket?.destroy();
+  }
+}
+
+/** What the devices of one slice share: the run's clock and timeline, its payload buffer, its errors. */
+class SliceState {
+  readonly connects = { count: 0, firstAttemptAt: Infinity, lastConnectedAt: 0 };
+  readonly interval: number;
+  readonly end: number;
+
+  constructor(readonly config: RunConfig, readonly clock: FleetClock, readonly runStart: number, readonly payload: Uint8Array,
+    readonly maxSequence: number, readonly proxies: Map<number, FaultProxy>, readonly errors: string[],
+    readonly duringRestart: (now: number) => boolean) {
+    this.interval = 1000 / config.rate;
+    this.end = this.at(config.ramp + config.duration);
+  }
+
+  /** Seconds after the run's start, as a time on the clock. */
+  at(seconds: number): number {
+    return this.runStart + seconds * 1000;
+  }
+}
+
+/**
+ * One device's part in the run: its engine's events, and its publishing on the open-loop schedule (fire,
+ * run by the clock). Methods, not closures made per device: a run may hold 100,000 devices.
+ */
+class FleetDevice implements EngineEvents, Task {
+  device: SimulatedDevice | null = null;
+  private sequence = 0;
+
+  constructor(private readonly shared: SliceState, private readonly plan: DevicePlan, private readonly record: DeviceRecord) {}
+
+  connected(): void {
+    const { connects, clock } = this.shared;
+    if (!this.record.connectedOnce) {
+      connects.count++;
+      connects.lastConnectedAt = Math.max(connects.lastConnectedAt, performance.timeOrigin + clock.now());
+    }
+    this.record.connectedOnce = true;
+  }
+
+  disconnected(code: number): void {
+    if (code === OK) return;
+    const record = this.record;
+    record.lastError = errorName(code);
+    // A loss the run itself caused (a strike, the partition, the broker's restart) is expected; any other is an error.
+    const now = this.shared.clock.now();
+    if (!record.ended && now > record.excusedUntil && !this.shared.duringRestart(now)) this.shared.errors.push(`${this.plan.id}: ${record.lastError}`);
+  }
+
+  message(): void {
+    // Devices subscribe to nothing.
+  }
+
+  acknowledged(type: number, packetId: number): void {
+    if (type === PUBACK || type === PUBCOMP) this.record.acknowledge(packetId);
+  }
+
+  /** Publishes the next message of the schedule, and books the one after. */
+  fire(): void {
+    const { shared, plan, record } = this;
+    const device = this.device!;
+    const { config, clock, payload } = shared;
+    const fate = plan.fate;
+    if (device.dead || device.frozen || (fate.kind === "clean" && record.struckAt >= 0)) return;
+    const first = shared.at(plan.firstPublishAt);
+    const sequence = this.sequence;
+    const scheduledAt = first + sequence * shared.interval;
+    writeHeader(payload, plan.index, sequence, performance.timeOrigin + scheduledAt);
+    // A cut strikes while this message is on the wire (a reset or a half-open link while it is in the
+    // proxy, delayed by its latency): it is lost with the link, and the device must send it again.
+    const cutNow = (fate.kind === "cut" || fate.kind === "reset" || fate.kind === "halfopen") && record.struckAt < 0 && scheduledAt >= shared.at(fate.at);
+    if (cutNow && fate.kind === "cut") device.startLosing();
+    const result = device.publish(plan.topic, payload, plan.qos, false);
+    if (result >= 0) {
+      record.accepted = sequence + 1;
+      if (result > 0) record.await(result, sequence);
+    } else {
+      record.rejected++;
+      shared.errors.push(`${plan.id}: publish ${sequence} ${errorName(result)}`);
+    }
+    this.sequence = sequence + 1;
+    if (cutNow) {
+      record.struckAt = clock.now();
+      // The device notices at once (cut, reset) or by its keep-alive (half-open).
+      record.excusedUntil = clock.now() + (fate.kind === "halfopen" ? 1500 * config.keepAlive : 0) + 2000;
+      const proxy = shared.proxies.get(plan.broker);
+      if (fate.kind === "cut") device.cut();
+      else if (fate.kind === "reset") proxy?.cut(plan.id);
+      else proxy?.halfOpen(plan.id);
+    }
+    // Open loop: the next message is due on the schedule, however late this one went.
+    const next = first + this.sequence * shared.interval;
+    if (next < shared.end && this.sequence < shared.maxSequence) clock.at(next, this);
   }
 }
 
@@ -172,42 +267,26 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     return proxy === undefined ? endpoint : { host: "127.0.0.1", port: proxy.port, tls: endpoint.tls };
   });
 
+  const shared = new SliceState(config, clock, runStart, payload, maxSequence, proxies, errors, duringRestart);
   const records: DeviceRecord[] = [];
   const devices: SimulatedDevice[] = [];
   const endpoints = new Map<string, Endpoint>();
-  const connects = { count: 0, firstAttemptAt: Infinity, lastConnectedAt: 0 };
+  const connects = shared.connects;
   for (const plan of plans) {
     const options = deviceOptions(config, plan, password, offline);
     const record = new DeviceRecord(plan, maxSequence, options.inflightWindow + options.queueSlots);
     records.push(record);
-    const device = new SimulatedDevice(deviceEndpoint(run, proxied, plan, endpoints), options, {
-      connected: () => {
-        if (!record.connectedOnce) {
-          connects.count++;
-          connects.lastConnectedAt = Math.max(connects.lastConnectedAt, epoch + clock.now());
-        }
-        record.connectedOnce = true;
-      },
-      disconnected: (code) => {
-        if (code === OK) return;
-        record.lastError = errorName(code);
-        // A loss the run itself caused (a strike, the partition, the broker's restart) is expected; any other is an error.
-        const now = clock.now();
-        if (!record.ended && now > record.excusedUntil && !duringRestart(now)) errors.push(`${plan.id}: ${record.lastError}`);
-      },
-      message: () => undefined,
-      acknowledged: (type, packetId) => {
-        if (type === PUBACK || type === PUBCOMP) record.acknowledge(packetId);
-      },
-    }, clock);
+    const fleetDevice = new FleetDevice(shared, plan, record);
+    const device = new SimulatedDevice(deviceEndpoint(run, proxied, plan, endpoints), options, fleetDevice, clock);
+    fleetDevice.device = device;
     devices.push(device);
     clock.at(at(plan.connectAt), () => {
       connects.firstAttemptAt = Math.min(connects.firstAttemptAt, epoch + clock.now());
       device.connect();
     });
-    schedulePublishing(device, plan, record);
+    clock.at(at(plan.firstPublishAt), fleetDevice);
     const fate = plan.fate;
-    // A cut, reset or half-open link strikes right after a publish (in publishNext), so that a message is
+    // A cut, reset or half-open link strikes right after a publish (FleetDevice.fire), so that a message is
     // surely in flight; the partition strikes all its devices at once (below).
     if (fate.kind === "killed" || fate.kind === "clean" || fate.kind === "silent") {
       clock.at(at(fate.at), () => {
@@ -234,43 +313,6 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     clock.at(at(timeline.healAt), () => {
       for (const [broker, proxy] of proxies) proxy.partition(partitioned.filter((r) => r.plan.broker === broker).map((r) => r.plan.id), false);
     });
-  }
-
-  function schedulePublishing(device: SimulatedDevice, plan: DevicePlan, record: DeviceRecord): void {
-    const interval = 1000 / config.rate;
-    const first = at(plan.firstPublishAt);
-    const end = at(config.ramp + config.duration);
-    let sequence = 0;
-    const publishNext = () => {
-      const fate = plan.fate;
-      if (device.dead || device.frozen || (fate.kind === "clean" && record.struckAt >= 0)) return;
-      const scheduledAt = first + sequence * interval;
-      writeHeader(payload, plan.index, sequence, epoch + scheduledAt);
-      // A cut strikes while this message is on the wire (a reset or a half-open link while it is in the
-      // proxy, delayed by its latency): it is lost with the link, and the device must send it again.
-      const cutNow = (fate.kind === "cut" || fate.kind === "reset" || fate.kind === "halfopen") && record.struckAt < 0 && scheduledAt >= at(fate.at);
-      if (cutNow && fate.kind === "cut") device.startLosing();
-      const result = device.publish(plan.topic, payload, plan.qos, false);
-      if (result >= 0) {
-        record.accepted = sequence + 1;
-        if (result > 0) record.await(result, sequence);
-      }
-      else { record.rejected++; errors.push(`${plan.id}: publish ${sequence} ${errorName(result)}`); }
-      sequence++;
-      if (cutNow) {
-        record.struckAt = clock.now();
-        // The device notices at once (cut, reset) or by its keep-alive (half-open).
-        record.excusedUntil = clock.now() + (fate.kind === "halfopen" ? 1500 * config.keepAlive : 0) + 2000;
-        const proxy = proxies.get(plan.broker);
-        if (fate.kind === "cut") device.cut();
-        else if (fate.kind === "reset") proxy?.cut(plan.id);
-        else proxy?.halfOpen(plan.id);
-      }
-      // Open loop: the next message is due on the schedule, however late this one went.
-      const next = first + sequence * interval;
-      if (next < end && sequence < maxSequence) clock.at(next, publishNext);
-    };
-    clock.at(first, publishNext);
   }
 
   // Progress: one sample a second until the traffic ends, then the drain. Memory is taken at its highest.

@@ -148,6 +148,8 @@ export class NodeClient implements Link {
   /** The default clock's timer for this client, and the deadline it was armed for. */
   timer: NodeJS.Timeout | null = null;
   timerDeadline = -1;
+  /** A shared clock's note of this client's latest wake-up request (the simulator's FleetClock). */
+  clockEntry: unknown = null;
 
   constructor(endpoint: Endpoint, options: EngineOptions, events: EngineEvents, clock?: Clock) {
     this.endpoint = endpoint;
