@@ -239,8 +239,9 @@ describe.skipIf(!mosquittoAvailable)("the Lua client against mosquitto, on the N
         expect([...new Set(seen)].sort()).toEqual(expected.sort());
       }, 45_000);
 
-      // Not in fengari: its heap is JavaScript's, and collectgarbage("count") is not implemented there.
-      it.skipIf(name === "fengari")("10,000 messages: the Lua heap stays flat", async () => {
+      // Not in fengari (no test at all there, rather than a skip): its heap is JavaScript's, and
+      // collectgarbage("count") is not implemented there.
+      if (name !== "fengari") it("10,000 messages: the Lua heap stays flat", async () => {
         const run = await runLua(name, path.join(SCENARIOS, "soak.lua"), {
           clientId: clientId(name, "soak"), port: port(), timeLimitMs: "60000",
         });
