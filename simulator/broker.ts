@@ -26,7 +26,10 @@ interface Instance {
 }
 
 async function startInstance(port: number, persistence: unknown): Promise<Instance> {
-  const broker = new Aedes(persistence === null ? {} : { persistence });
+  // A high concurrency: Aedes's emitter hands each finished publish the next queued one synchronously, so a
+  // long queue (thousands of devices connecting, each announced on $SYS) recursed past the stack limit at
+  // the default of 100 (seen here with 15,000 devices a broker).
+  const broker = new Aedes(persistence === null ? { concurrency: AEDES_CONCURRENCY } : { persistence, concurrency: AEDES_CONCURRENCY });
   const server = net.createServer(broker.handle);
   const instance: Instance = { broker, server, sockets: new Set(), crashed: false };
   // Aedes publishes a client's will when its connection drops; when the broker itself goes down, none may go.
@@ -52,6 +55,8 @@ async function startInstance(port: number, persistence: unknown): Promise<Instan
   }
   return instance;
 }
+
+const AEDES_CONCURRENCY = 10_000;
 
 /** How long a restart waits for its port to be free again. */
 const PORT_WAIT_MS = 5000;

@@ -176,11 +176,19 @@ async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPo
   }
   const children: ChildProcess[] = [];
   const brokers: EmbeddedBroker[] = [];
+  let closing = false;
+  const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null && child.connected;
   try {
     for (let i = 0; i < layout.embeddedBrokers; i++) {
       const child = forkModule("broker-process.ts");
       children.push(child);
-      brokers.push(await messageFrom<EmbeddedBroker>(child, "listening", "an embedded broker process"));
+      const broker = await messageFrom<EmbeddedBroker>(child, "listening", "an embedded broker process");
+      brokers.push(broker);
+      // A broker that dies mid-run costs its devices their broker: the verdicts will show it; say why.
+      child.once("exit", (code, signal) => {
+        if (!closing) console.error(`the embedded broker on port ${broker.port} ended during the run (exit code ${code}${signal !== null ? `, ${signal}` : ""}): its devices have no broker from now on`);
+      });
+      child.on("error", () => undefined);
     }
   } catch (error) {
     for (const child of children) child.kill();
@@ -190,7 +198,7 @@ async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPo
     endpoints: brokers.map((broker) => ({ host: broker.host, port: broker.port, tls: null })),
     url: brokers.map((broker) => `mqtt://${broker.host}:${broker.port}`).join(", ") + ` (embedded Aedes, ${brokers.length} process${brokers.length === 1 ? "" : "es"})`,
     restart: async (downMs) => {
-      await Promise.all(children.map((child, i) => {
+      await Promise.all(children.filter(alive).map((child, i) => {
         const restarted = messageFrom(child, "restarted", `embedded broker process ${i + 1}`);
         child.send({ type: "restart", downMs });
         return restarted;
@@ -198,7 +206,8 @@ async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPo
       return true;
     },
     close: async () => {
-      await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+      closing = true;
+      await Promise.all(children.filter(alive).map((child) => new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
         child.send({ type: "close" });
       })));

@@ -121,7 +121,7 @@ export function shardSlice(config: RunConfig): Slice {
  * Device `index`'s plan. Each device draws from a generator seeded by the run's seed and its own index, so a
  * shard or a child process plans only its own devices, and any split of the fleet plans each alike.
  */
-export function planDevice(config: RunConfig, index: number): DevicePlan {
+export function planDevice(config: RunConfig, index: number, brokers = Math.max(1, config.brokers.length)): DevicePlan {
   const random = seededRandom(Math.imul(config.seed + 1, 0x9e3779b1) ^ index);
   const id = expand(config.clientId, { i: String(index) });
   const topic = expand(config.topic, { id, group: String(Math.floor(index / GROUP_SIZE)) });
@@ -146,7 +146,6 @@ export function planDevice(config: RunConfig, index: number): DevicePlan {
   }
   // The mixed scenario spreads QoS 0, 1 and 2 over the fleet; the others use --qos.
   const qos = config.scenario === "mixed" ? index % 3 : config.qos;
-  const brokers = Math.max(1, config.brokers.length);
   return {
     index, id, topic, willTopic: `${topic}/will`, qos, connectAt,
     firstPublishAt: config.ramp + random() / config.rate,
@@ -155,10 +154,10 @@ export function planDevice(config: RunConfig, index: number): DevicePlan {
   };
 }
 
-/** The plans of the devices in `slice`. */
-export function planSlice(config: RunConfig, slice: Slice): DevicePlan[] {
+/** The plans of the devices in `slice`, spread over a pool of `brokers` (the given ones, or the embedded ones). */
+export function planSlice(config: RunConfig, slice: Slice, brokers = Math.max(1, config.brokers.length)): DevicePlan[] {
   const plans: DevicePlan[] = [];
-  for (let index = slice.first; index < slice.end; index++) plans.push(planDevice(config, index));
+  for (let index = slice.first; index < slice.end; index++) plans.push(planDevice(config, index, brokers));
   return plans;
 }
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../simulator/cli";
 import { mergeReports } from "../../simulator/merge";
 import { DEVICES_PER_EMBEDDED_BROKER, ephemeralPorts, openFileLimit, planLayout, runFleet } from "../../simulator/run";
-import { planFleet, shardSlice } from "../../simulator/scenario";
+import { planFleet, planSlice, shardSlice } from "../../simulator/scenario";
 import { writeReport } from "../../simulator/report";
 import type { Report, RunConfig } from "../../simulator/types";
 import { Broker, startAedes } from "../peers";
@@ -202,6 +202,15 @@ describe("the plan of a run at scale", () => {
     const remote = { host: "broker.example", port: 1883, tls: null, url: "mqtt://broker.example:1883" };
     expect(planLayout(fleet({ brokers: [remote], devices: 5000 })).sourceIps).toEqual([]);
     expect(planLayout(fleet({ brokers: [remote], devices: 5000, sourceIps: ["10.0.0.5", "10.0.0.6"] })).sourceIps).toEqual(["10.0.0.5", "10.0.0.6"]);
+  });
+
+  it("spreads devices over the embedded brokers a run starts, which its options do not list", () => {
+    const config = fleet({ devices: 40_000, processes: 0 });
+    const layout = planLayout(config);
+    expect(layout.embeddedBrokers).toBeGreaterThan(1);
+    const counts = new Array<number>(layout.embeddedBrokers).fill(0);
+    for (const plan of planSlice(config, { first: 0, end: 3000 }, layout.embeddedBrokers)) counts[plan.broker]++;
+    for (const count of counts) expect(count).toBe(3000 / layout.embeddedBrokers);
   });
 
   it("assigns by hash of the client id: stable, and spread over the pool", () => {
