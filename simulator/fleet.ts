@@ -432,20 +432,25 @@ function deviceEndpoint(run: SliceRun, targets: Endpoint[], plan: DevicePlan, ca
 const CONNECT_TIMEOUT_MS = new EngineOptions().connectTimeoutMs;
 
 /**
- * The messages the order verdict does not hold against a run with a broker restart: those published from
- * the restart until devices and observers are surely back. A broker that comes back replays what it stored
- * for a resumed subscriber while new messages flow (Aedes does), so one of them can arrive after a later one;
- * delivery (qos1, qos2) is still checked for every message.
+ * The messages the order verdict does not hold against a run with a broker restart: those still in flight
+ * when it crashed (published up to RESTART_IN_FLIGHT_S before) and those published until devices and
+ * observers are surely back. A broker that comes back replays what it stored for a resumed subscriber while
+ * new messages flow (Aedes does), so one of them can arrive after a later one; delivery (qos1, qos2) is
+ * still checked for every message.
  */
 function restartExempt(config: RunConfig): (record: DeviceRecord, sequence: number) => boolean {
   if (config.scenario !== "faults") return () => false;
   const timeline = faultTimeline(config);
+  const from = timeline.restartAt - RESTART_IN_FLIGHT_S;
   const until = timeline.restartAt + (timeline.downMs + CONNECT_TIMEOUT_MS + new EngineOptions().backoffMaxMs) / 1000;
   return (record, sequence) => {
     const scheduled = record.plan.firstPublishAt + sequence / config.rate;
-    return scheduled >= timeline.restartAt && scheduled <= until;
+    return scheduled >= from && scheduled <= until;
   };
 }
+
+/** How long before the broker's crash a message may still be on its way (proxy latency, the broker's queue). */
+const RESTART_IN_FLIGHT_S = 2;
 
 function baseOptions(config: RunConfig, password: Uint8Array | null): EngineOptions {
   const options = new EngineOptions();
