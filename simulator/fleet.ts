@@ -486,11 +486,12 @@ function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array
   // A persistent session, so a cut connection resumes and in-flight messages are resent.
   options.cleanStart = false;
   options.sessionExpiry = 600;
-  // Devices subscribe to nothing: they receive acknowledgements and pings only.
+  // Devices subscribe to nothing: they receive acknowledgements and pings only, so they need no
+  // subscription slots and no slots for incoming QoS 2 messages (each would be an array per device).
   options.receiveBufferSize = 128;
   options.transmitBufferSize = 128;
-  options.incomingQos2Slots = 2;
-  options.subscriptionSlots = 1;
+  options.incomingQos2Slots = 0;
+  options.subscriptionSlots = 0;
   // A PUBLISH's fixed header (up to 5 bytes), topic length and packet id (4), the topic and the payload.
   options.messageSlotSize = config.payload + Buffer.byteLength(plan.topic) + 9;
   options.inflightWindow = 4;
