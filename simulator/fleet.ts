@@ -167,7 +167,7 @@ export interface SliceRun {
 }
 
 /** Why the observer could not connect, in words that say what to do. */
-export function brokerProblem(cause: string): string {
+function brokerProblem(cause: string): string {
   return cause === "ECONNREFUSED" ? "connection refused: nothing listens there; check the host and port, and that the broker runs"
     : cause.includes("CERT") || cause.includes("SELF_SIGNED") ? `TLS verification failed (${cause}): give the broker's CA with --ca, or --insecure`
     : cause === "ERR_CONNECTION_REFUSED" ? "the broker refused the connection: check --username/--password and the broker's access rules"
@@ -430,6 +430,8 @@ function deviceEndpoint(run: SliceRun, targets: Endpoint[], plan: DevicePlan, ca
 
 /** How long a device waits for its CONNACK (EngineOptions.connectTimeoutMs, the default kept). */
 const CONNECT_TIMEOUT_MS = new EngineOptions().connectTimeoutMs;
+/** The cap of every simulated client's reconnect backoff: a fleet comes back within seconds, not a minute. */
+const BACKOFF_MAX_MS = 5000;
 
 /**
  * The messages the order verdict does not hold against a run with a broker restart: those still in flight
@@ -442,7 +444,7 @@ function restartExempt(config: RunConfig): (record: DeviceRecord, sequence: numb
   if (config.scenario !== "faults") return () => false;
   const timeline = faultTimeline(config);
   const from = timeline.restartAt - RESTART_IN_FLIGHT_S;
-  const until = timeline.restartAt + (timeline.downMs + CONNECT_TIMEOUT_MS + new EngineOptions().backoffMaxMs) / 1000;
+  const until = timeline.restartAt + (timeline.downMs + CONNECT_TIMEOUT_MS + BACKOFF_MAX_MS) / 1000;
   return (record, sequence) => {
     const scheduled = record.plan.firstPublishAt + sequence / config.rate;
     return scheduled >= from && scheduled <= until;
@@ -459,7 +461,7 @@ function baseOptions(config: RunConfig, password: Uint8Array | null): EngineOpti
   options.username = config.username;
   options.password = password;
   options.backoffInitialMs = 200;
-  options.backoffMaxMs = 5000;
+  options.backoffMaxMs = BACKOFF_MAX_MS;
   options.seed = config.seed;
   return options;
 }
@@ -495,7 +497,7 @@ function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array
   // A PUBLISH's fixed header (up to 5 bytes), topic length and packet id (4), the topic and the payload.
   options.messageSlotSize = config.payload + Buffer.byteLength(plan.topic) + 9;
   options.inflightWindow = 4;
-  options.queueSlots = Math.max(4, Math.ceil(config.rate * (longestOutageMs(config) + options.backoffMaxMs) / 1000));
+  options.queueSlots = Math.max(4, Math.ceil(config.rate * (longestOutageMs(config) + BACKOFF_MAX_MS) / 1000));
   options.resendOnReconnect = !config.faultNoResend;
   const will = new Will();
   will.topic = plan.willTopic;
