@@ -77,13 +77,15 @@ export function planLayout(config: RunConfig): Layout {
   const perProcess = files - FILES_RESERVED;
   if (perProcess < 1) throw new PlanError(`this process may hold only ${files} open files: raise the limit (ulimit -n)`);
   const embeddedBrokers = config.brokers.length === 0 ? Math.ceil(devices / DEVICES_PER_EMBEDDED_BROKER) : 0;
-  // A device process holds each device's socket and, with the fault proxy, the proxy's two for it; a single
-  // process also the embedded broker's side of each connection.
-  const filesPerDevice = 1 + (usesProxy(config) ? FaultProxy.FILES_PER_CONNECTION : 0);
-  const filesHere = devices * (filesPerDevice + (embeddedBrokers === 1 ? 1 : 0));
-  const needed = filesHere <= perProcess && embeddedBrokers <= 1 ? 1 : Math.ceil((devices * filesPerDevice) / perProcess);
+  // Files a device costs its process: its socket and, with the fault proxy, the proxy's two for it; when
+  // everything runs in this one process, also the embedded broker's side of its connection.
+  const filesPerDevice = (processes: number) =>
+    1 + (usesProxy(config) ? FaultProxy.FILES_PER_CONNECTION : 0) + (processes === 1 && embeddedBrokers === 1 ? 1 : 0);
+  const fits = (processes: number) => Math.ceil(devices / processes) * filesPerDevice(processes) <= perProcess;
+  // More than one process puts the embedded broker in a process of its own, so a device costs less there.
+  const needed = fits(1) ? 1 : Math.max(2, Math.ceil((devices * filesPerDevice(2)) / perProcess));
   let processes = config.processes === 0 ? needed : config.processes;
-  if (config.processes !== 0 && Math.ceil(devices / processes) * (filesPerDevice + (processes === 1 && embeddedBrokers === 1 ? 1 : 0)) > perProcess) {
+  if (config.processes !== 0 && !fits(processes)) {
     throw new PlanError(`--processes ${config.processes}: ${Math.ceil(devices / processes).toLocaleString("en-US")} devices per process need ` +
       `more open files than a process may hold here (${files.toLocaleString("en-US")}); use --processes ${needed} or more, or leave it out`);
   }

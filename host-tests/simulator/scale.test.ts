@@ -198,6 +198,15 @@ describe("the plan of a run at scale", () => {
     for (const ip of other.sourceIps) expect(layout.sourceIps).not.toContain(ip);
   });
 
+  it("moves the embedded broker out of the devices' process when both would not fit its open files", () => {
+    const files = openFileLimit() ?? 20_000;
+    // One embedded broker's worth of devices, too many to hold with the broker's side of each connection.
+    const devices = Math.min(DEVICES_PER_EMBEDDED_BROKER, Math.floor(files * 0.6));
+    const layout = planLayout(fleet({ devices, processes: 0 }));
+    expect(layout.embeddedBrokers).toBe(1);
+    expect(layout.processes).toBe(2 * devices > files - 200 ? 2 : 1);
+  });
+
   it("binds no source address for a remote broker unless --source-ips says so", () => {
     const remote = { host: "broker.example", port: 1883, tls: null, url: "mqtt://broker.example:1883" };
     expect(planLayout(fleet({ brokers: [remote], devices: 5000 })).sourceIps).toEqual([]);
