@@ -115,7 +115,7 @@ export function fleetCommand(): Command {
       .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
     .addOption(new Option("--assign <how>", "how devices are spread over a pool of brokers").choices(["round-robin", "hash"]).default("round-robin"))
     .addOption(new Option("--devices <n>", "number of simulated devices (of the whole fleet, when sharded)").default(1000).argParser(integer("--devices", 1, MAX_DEVICES)))
-    .addOption(new Option("--processes <n>", "child processes to run the devices in (default: as many as the open-file limit needs; 1: this process)").argParser(integer("--processes", 1, 256)))
+    .addOption(new Option("--processes <n>", "child processes to run the devices in (default: as many as the open-file limit needs)").argParser(integer("--processes", 1, 256)))
     .addOption(new Option("--shard <i/n>", "run only shard i of n (0-based) of the fleet; `starling merge` combines the shards' JSON reports").argParser(shard))
     .addOption(new Option("--source-ips <list>", "comma-separated local addresses to connect from, in turn (default: 127.0.0.0/8 addresses for a loopback broker)").argParser(sourceIps))
     .addOption(new Option("--scenario <name>", `what devices do: ${SCENARIOS.join(", ")}, or a JSON file of options`).default("mixed"))

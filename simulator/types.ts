@@ -22,7 +22,7 @@ export interface RunConfig {
   devices: number;
   /** This run's part of the fleet: shard `index` of `count` (0 of 1: all of it). */
   shard: { index: number; count: number };
-  /** Child processes to run the devices in (0: as many as the open-file limit requires; 1: this process). */
+  /** Child processes to run the devices in (0: as many as the open-file limit requires). */
   processes: number;
   /** Addresses devices connect from, spread in turn; empty: the system's choice, or 127.0.0.0/8 for a loopback broker. */
   sourceIps: string[];

@@ -198,13 +198,17 @@ describe("the plan of a run at scale", () => {
     for (const ip of other.sourceIps) expect(layout.sourceIps).not.toContain(ip);
   });
 
-  it("moves the embedded broker out of the devices' process when both would not fit its open files", () => {
+  it("plans the files of a device's process: its socket, and the fault proxy's two with it", () => {
     const files = openFileLimit() ?? 20_000;
-    // One embedded broker's worth of devices, too many to hold with the broker's side of each connection.
+    // One embedded broker's worth of devices: the broker holds its side of each connection in another
+    // process, so the devices fit one process as long as their own sockets do.
     const devices = Math.min(DEVICES_PER_EMBEDDED_BROKER, Math.floor(files * 0.6));
-    const layout = planLayout(fleet({ devices, processes: 0 }));
-    expect(layout.embeddedBrokers).toBe(1);
-    expect(layout.processes).toBe(2 * devices > files - 200 ? 2 : 1);
+    const plain = planLayout(fleet({ devices, processes: 0 }));
+    expect(plain.embeddedBrokers).toBe(1);
+    expect(plain.processes).toBe(devices > files - 200 ? 2 : 1);
+    // The faults scenario's proxy costs two more files per device, in the devices' process.
+    const faults = planLayout(fleet({ devices, processes: 0, scenario: "faults", duration: 60 }));
+    expect(faults.processes).toBe(Math.ceil((3 * devices) / (files - 200)));
   });
 
   it("binds no source address for a remote broker unless --source-ips says so", () => {
