@@ -100,7 +100,7 @@ for (const peer of peers) {
       await clean.until(() => clean.connects === 1, "connect");
       clean.stop();
       // Break the link as a crash or a lost network would: the socket goes, no DISCONNECT.
-      (broken.client as unknown as { socket: { destroy(): void } }).socket.destroy();
+      (broken.client as unknown as { transport: { destroy(): void } }).transport.destroy();
       await watcher.until(() => watcher.received.length >= 1, "the will");
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(watcher.received.map((m) => m.topic)).toEqual([`${topic}/broken`]);

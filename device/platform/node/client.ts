@@ -2,21 +2,13 @@
 // (its own timer by default; the simulator's one shared timer for a fleet), with the small API an
 // application uses.
 
-import net from "node:net";
-import tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
 import { Bytes, copyBytes, utf8Length, writeUtf8 } from "../bytes";
 import { ERR_UTF8_NULL } from "../../codec/errors";
+import { Endpoint, Transport, TransportOwner, openTransport } from "./transport";
 
-export interface Endpoint {
-  host: string;
-  port: number;
-  /** TLS options (ca, cert, key, servername, rejectUnauthorized); null for plain TCP. */
-  tls: tls.ConnectionOptions | null;
-  /** Local address to connect from (the simulator spreads devices over 127.0.0.0/8). */
-  localAddress?: string;
-}
+export type { Endpoint };
 
 /** Wakes clients at their deadlines. */
 export interface Clock {
@@ -75,20 +67,20 @@ const timers = new TimerClock();
 class Output {
   private readonly bytes: Buffer;
   private length = 0;
-  /** The socket whose bytes are gathered, or null when there are none. */
-  private socket: net.Socket | null = null;
+  /** The transport whose bytes are gathered, or null when there are none. */
+  private transport: Transport | null = null;
   private scheduled = false;
 
   constructor(size: number) {
     this.bytes = Buffer.allocUnsafeSlow(size);
   }
 
-  write(socket: net.Socket, bytes: Bytes, length: number): void {
-    if (this.socket !== socket || length > this.bytes.length - this.length) {
+  write(transport: Transport, bytes: Bytes, length: number): void {
+    if (this.transport !== transport || length > this.bytes.length - this.length) {
       this.flush();
     }
     if (length > this.bytes.length) {
-      socket.write(Buffer.from(bytes.subarray(0, length)));
+      transport.send(Buffer.from(bytes.subarray(0, length)));
       return;
     }
     if (length > 256) {
@@ -97,30 +89,30 @@ class Output {
       copyBytes(this.bytes, this.length, bytes, 0, length);
     }
     this.length += length;
-    this.socket = socket;
+    this.transport = transport;
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(flushOutput);
     }
   }
 
-  /** Sends what is gathered for `socket` now (before it closes). */
-  flushFor(socket: net.Socket): void {
-    if (this.socket === socket) {
+  /** Sends what is gathered for `transport` now (before it closes). */
+  flushFor(transport: Transport): void {
+    if (this.transport === transport) {
       this.flush();
     }
   }
 
-  /** Sends what is gathered, if its socket can still take it. */
+  /** Sends what is gathered, if its transport can still take it. */
   flush(): void {
-    const socket = this.socket;
+    const transport = this.transport;
     const length = this.length;
-    this.socket = null;
+    this.transport = null;
     this.length = 0;
-    if (socket !== null && length > 0 && socket.writable) {
+    if (transport !== null && length > 0 && transport.writable) {
       const chunk = Buffer.allocUnsafe(length);
       this.bytes.copy(chunk, 0, 0, length);
-      socket.write(chunk);
+      transport.send(chunk);
     }
   }
 
@@ -137,11 +129,11 @@ function flushOutput(): void {
   output.tick();
 }
 
-export class NodeClient implements Link {
+export class NodeClient implements Link, TransportOwner {
   readonly engine: Engine;
   private readonly endpoint: Endpoint;
   private readonly clock: Clock;
-  protected socket: net.Socket | null = null;
+  protected transport: Transport | null = null;
   private wakeRequested = -1;
   /** The last socket error (ECONNREFUSED, a TLS verification error, ...), or "" since none. */
   lastSocketError = "";
@@ -227,52 +219,50 @@ export class NodeClient implements Link {
   }
 
   open(): void {
-    const endpoint = this.endpoint;
-    const address = { host: endpoint.host, port: endpoint.port, localAddress: endpoint.localAddress };
-    // tls.connect hands localAddress on to net.connect, though its typings leave it out.
-    const socket = endpoint.tls !== null
-      ? tls.connect(Object.assign({}, endpoint.tls, address) as tls.ConnectionOptions)
-      : net.connect(address);
-    socket.setNoDelay(true);
-    this.socket = socket;
-    socket.once(endpoint.tls !== null ? "secureConnect" : "connect", () => {
-      if (this.socket === socket) {
-        this.engine.linkOpened(this.clock.now());
-        this.schedule();
-      }
-    });
-    socket.on("data", (chunk: Buffer) => {
-      if (this.socket === socket) {
-        this.engine.received(chunk, 0, chunk.length, this.clock.now());
-        this.schedule();
-      }
-    });
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      // The close that follows tells the engine; the cause is kept for the application's messages.
-      this.lastSocketError = error.code !== undefined ? error.code : error.message;
-    });
-    socket.on("close", () => {
-      if (this.socket === socket) {
-        this.socket = null;
-        this.engine.linkClosed(this.clock.now());
-        this.schedule();
-      }
-    });
+    this.transport = openTransport(this.endpoint, this);
+  }
+
+  // ---- the transport's calls ----
+
+  transportOpened(transport: Transport): void {
+    if (this.transport === transport) {
+      this.engine.linkOpened(this.clock.now());
+      this.schedule();
+    }
+  }
+
+  transportData(transport: Transport, bytes: Uint8Array, length: number): void {
+    if (this.transport === transport) {
+      this.engine.received(bytes, 0, length, this.clock.now());
+      this.schedule();
+    }
+  }
+
+  transportClosed(transport: Transport, error: string): void {
+    // The cause is kept for the application's messages.
+    if (error !== "") {
+      this.lastSocketError = error;
+    }
+    if (this.transport === transport) {
+      this.transport = null;
+      this.engine.linkClosed(this.clock.now());
+      this.schedule();
+    }
   }
 
   write(bytes: Bytes, length: number): void {
     // Gathered and sent at the end of the turn; copied, since the engine reuses its buffer at once.
-    if (this.socket !== null) {
-      output.write(this.socket, bytes, length);
+    if (this.transport !== null) {
+      output.write(this.transport, bytes, length);
     }
   }
 
   close(): void {
-    const socket = this.socket;
-    this.socket = null;
-    if (socket !== null) {
-      output.flushFor(socket);
-      socket.destroy();
+    const transport = this.transport;
+    this.transport = null;
+    if (transport !== null) {
+      output.flushFor(transport);
+      transport.destroy();
     }
   }
 }
