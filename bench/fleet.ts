@@ -18,7 +18,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import { DEVICES_PER_EMBEDDED_BROKER, runFleet } from "../simulator/run";
+import { DEVICES_PER_EMBEDDED_BROKER, bundledModule, runFleet } from "../simulator/run";
 import type { Report } from "../simulator/types";
 import { findProgram, startMosquitto, Mosquitto } from "../host-tests/peers";
 import type { MqttJsFleetResult } from "./mqttjs-fleet";
@@ -63,6 +63,8 @@ interface Figures {
   connected: number;
   memoryPerDevice: number;
   memoryPerDeviceAboveStart: number;
+  /** Proportional set size per device (shared code counted once), or null where unknown. */
+  pssPerDevice: number | null;
   connectsPerSecond: number;
   verifiedPerSecond: number;
   /** Messages published that the observer never received. */
@@ -102,6 +104,7 @@ async function runStarling(options: Options): Promise<Figures> {
       connected: report.counts.connected,
       memoryPerDevice: report.memory.rssBytes / options.devices,
       memoryPerDeviceAboveStart: (report.memory.rssBytes - report.memory.baselineBytes) / options.devices,
+      pssPerDevice: report.memory.pssBytes === null ? null : report.memory.pssBytes / options.devices,
       connectsPerSecond: report.connects.count / span,
       verifiedPerSecond: report.latencyMs.count / options.duration,
       lost: report.counts.published - report.latencyMs.count,
@@ -115,11 +118,12 @@ async function runStarling(options: Options): Promise<Figures> {
 async function runMqttJs(options: Options): Promise<Figures> {
   const pool = await startPool(options.devices);
   try {
-    const script = fileURLToPath(new URL("./mqttjs-fleet.ts", import.meta.url));
+    // Bundled, as starling's device processes are: neither side pays for tsx's loader.
+    const script = bundledModule(fileURLToPath(new URL("./mqttjs-fleet.ts", import.meta.url)));
     const urls = pool.map((broker) => `mqtt://${broker.host}:${broker.port}`).join(",");
     console.log(`  MQTT.js: ${options.devices.toLocaleString("en-US")} clients in one process (${options.ramp} s ramp, ${options.duration} s traffic)`);
     const result = await new Promise<MqttJsFleetResult>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", script, String(options.devices), String(options.rate), String(options.duration),
+      const child = spawn(process.execPath, [script, String(options.devices), String(options.rate), String(options.duration),
         String(options.ramp), String(options.keepalive), urls], { stdio: ["ignore", "pipe", "inherit"] });
       let out = "";
       child.stdout.on("data", (data: Buffer) => { out += data.toString(); });
@@ -131,6 +135,7 @@ async function runMqttJs(options: Options): Promise<Figures> {
       connected: result.connected,
       memoryPerDevice: result.rssBytes / Math.max(1, result.connected),
       memoryPerDeviceAboveStart: (result.rssBytes - result.baselineBytes) / Math.max(1, result.connected),
+      pssPerDevice: result.pssBytes === null ? null : result.pssBytes / Math.max(1, result.connected),
       connectsPerSecond: result.connected / result.connectSeconds,
       verifiedPerSecond: result.verified / result.trafficSeconds,
       lost: result.published - result.verified,
@@ -167,6 +172,7 @@ async function main(): Promise<void> {
     ["devices connected", (f) => `${count(f.connected)} of ${count(f.devices)}`],
     ["memory per device", (f) => kib(f.memoryPerDevice)],
     ["  above the processes' start", (f) => kib(f.memoryPerDeviceAboveStart)],
+    ["  shared code counted once (PSS)", (f) => (f.pssPerDevice === null ? "n/a" : kib(f.pssPerDevice))],
     ["connects per second", (f) => count(f.connectsPerSecond)],
     ["verified messages per second", (f) => count(f.verifiedPerSecond)],
     ["messages lost", (f) => count(f.lost)],
@@ -182,6 +188,7 @@ async function main(): Promise<void> {
       const pick: Record<string, [number, number, boolean]> = {
         "memory per device": [ours.memoryPerDevice, theirs.memoryPerDevice, false],
         "  above the processes' start": [ours.memoryPerDeviceAboveStart, theirs.memoryPerDeviceAboveStart, false],
+        "  shared code counted once (PSS)": [ours.pssPerDevice ?? NaN, theirs.pssPerDevice ?? NaN, false],
         "connects per second": [ours.connectsPerSecond, theirs.connectsPerSecond, true],
         "verified messages per second": [ours.verifiedPerSecond, theirs.verifiedPerSecond, true],
       };

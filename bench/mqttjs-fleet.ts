@@ -6,6 +6,7 @@
 
 import mqtt from "mqtt";
 import { HEADER_BYTES, writeHeader } from "../simulator/observer";
+import { proportionalSetSize } from "../simulator/memory";
 
 export interface MqttJsFleetResult {
   devices: number;
@@ -13,6 +14,8 @@ export interface MqttJsFleetResult {
   /** Resident memory with every client that could connect connected, and before the first was made. */
   rssBytes: number;
   baselineBytes: number;
+  /** Proportional set size at its highest (Linux), or null. */
+  pssBytes: number | null;
   /** From the first connect attempt to the last first connection. */
   connectSeconds: number;
   published: number;
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
     observers.push(observer);
   }
   const result: MqttJsFleetResult = {
-    devices, connected: 0, rssBytes: 0, baselineBytes, connectSeconds: 0, published: 0, verified: 0,
+    devices, connected: 0, rssBytes: 0, baselineBytes, pssBytes: proportionalSetSize(), connectSeconds: 0, published: 0, verified: 0,
     trafficSeconds: duration, errors: 0, firstError: "",
   };
   const clients: mqtt.MqttClient[] = [];
@@ -82,6 +85,8 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => {
     try {
       result.rssBytes = Math.max(result.rssBytes, process.memoryUsage.rss());
+      const pss = proportionalSetSize();
+      result.pssBytes = pss === null || result.pssBytes === null ? null : Math.max(result.pssBytes, pss);
     } catch {
       // Reading it opens a file: at the open-file limit (EMFILE) the last reading stands.
     }

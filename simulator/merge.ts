@@ -51,6 +51,8 @@ export function mergeReports(parts: Report[]): Report {
       processes: sum((part) => part.memory.processes),
       rssBytes: sum((part) => part.memory.rssBytes),
       baselineBytes: sum((part) => part.memory.baselineBytes),
+      // A report from before PSS was measured has none.
+      pssBytes: parts.some((part) => (part.memory.pssBytes ?? null) === null) ? null : sum((part) => part.memory.pssBytes!),
     },
     connects: {
       count: sum((part) => part.connects.count),

@@ -33,22 +33,23 @@ export class DeviceRecord {
   struckAt = -1;
   /** Until then (ms on the run clock) a loss of its link is one the run caused (a strike, the partition, a broker restart): not an error. */
   excusedUntil = -1;
-  /** Per sequence number, 1 once the broker acknowledged it (PUBACK or PUBCOMP); made at the first. */
-  private acknowledged: Uint8Array | null = null;
-  /** Pairs of (packet id, sequence number) of messages awaiting their acknowledgement; id 0 is a free pair. */
-  private readonly awaiting: Int32Array;
-  private readonly maxSequence: number;
+  private readonly tables: RecordTables;
+  /** Where this device's pairs start in tables.awaiting, and its flags in tables.acknowledged. */
+  private readonly awaitingAt: number;
+  private readonly acknowledgedAt: number;
 
-  constructor(plan: DevicePlan, maxSequence: number, slots: number) {
+  constructor(plan: DevicePlan, tables: RecordTables, position: number) {
     this.plan = plan;
-    this.maxSequence = maxSequence;
-    this.awaiting = new Int32Array(2 * slots);
+    this.tables = tables;
+    this.awaitingAt = position * 2 * tables.slots;
+    this.acknowledgedAt = position * tables.maxSequence;
   }
 
   /** Message `sequence` went out as `packetId`: its acknowledgement is awaited. */
   await(packetId: number, sequence: number): void {
-    const pairs = this.awaiting;
-    for (let i = 0; i < pairs.length; i += 2) {
+    const pairs = this.tables.awaiting;
+    const end = this.awaitingAt + 2 * this.tables.slots;
+    for (let i = this.awaitingAt; i < end; i += 2) {
       if (pairs[i] === 0 || pairs[i] === packetId) {
         pairs[i] = packetId;
         pairs[i + 1] = sequence;
@@ -59,12 +60,12 @@ export class DeviceRecord {
 
   /** The broker acknowledged `packetId` (PUBACK or PUBCOMP). */
   acknowledge(packetId: number): void {
-    const pairs = this.awaiting;
-    for (let i = 0; i < pairs.length; i += 2) {
+    const pairs = this.tables.awaiting;
+    const end = this.awaitingAt + 2 * this.tables.slots;
+    for (let i = this.awaitingAt; i < end; i += 2) {
       if (pairs[i] === packetId) {
         pairs[i] = 0;
-        if (this.acknowledged === null) this.acknowledged = new Uint8Array(this.maxSequence);
-        this.acknowledged[pairs[i + 1]] = 1;
+        this.tables.acknowledged[this.acknowledgedAt + pairs[i + 1]] = 1;
         return;
       }
     }
@@ -76,16 +77,24 @@ export class DeviceRecord {
    * acknowledged, since the rest died with it.
    */
   owes(sequence: number): boolean {
-    return !this.ended || (this.acknowledged !== null && this.acknowledged[sequence] === 1);
+    return !this.ended || this.tables.acknowledged[this.acknowledgedAt + sequence] === 1;
   }
 }
 
-interface Seen {
-  /** Times each sequence number arrived, by sequence (made at the device's first message). */
-  counts: Uint16Array | null;
-  lastFirstDelivery: number;
-  outOfOrder: number[];
-  willAt: number;
+/**
+ * The tables of a slice's DeviceRecords, one allocation each for all its devices: a typed array of its own
+ * would cost each device about 350 B of heap and native memory beside its contents.
+ */
+export class RecordTables {
+  /** Per device, `slots` pairs of (packet id, sequence number) awaiting their acknowledgement; id 0 is a free pair. */
+  readonly awaiting: Int32Array;
+  /** Per device and sequence number, 1 once the broker acknowledged it (PUBACK or PUBCOMP). */
+  readonly acknowledged: Uint8Array;
+
+  constructor(devices: number, readonly slots: number, readonly maxSequence: number) {
+    this.awaiting = new Int32Array(devices * 2 * slots);
+    this.acknowledged = new Uint8Array(devices * maxSequence);
+  }
 }
 
 export const MAX_COUNTEREXAMPLES = 20;
@@ -126,26 +135,32 @@ export class Observer {
   receivedThisSecond = 0;
   /** The index of the first device observed: the observer sees one slice of the fleet. */
   private readonly first: number;
+  private readonly devices: number;
   private readonly maxSequence: number;
-  private readonly seen: Seen[];
+  // What arrived, per device of the slice (by index - first), in columns: an object per device would cost
+  // more than the numbers it holds.
+  /** Times each sequence number 0 .. maxSequence arrived, maxSequence + 1 per device. */
+  private readonly counts: Uint16Array;
+  /** The highest sequence number delivered for the first time, or -1. */
+  private readonly lastFirstDelivery: Int32Array;
+  /** When the will arrived (epoch ms), or -1. */
+  private readonly willAt: Float64Array;
+  /** Up to 3 sequence numbers delivered after a later one, for the devices that had any. */
+  private readonly outOfOrder = new Map<number, number[]>();
   private readonly willTopics = new Map<string, number>();
 
   constructor(plans: DevicePlan[], maxSequence: number) {
     this.first = plans.length > 0 ? plans[0].index : 0;
+    this.devices = plans.length;
     this.maxSequence = maxSequence;
-    this.seen = plans.map(() => ({ counts: null, lastFirstDelivery: -1, outOfOrder: [], willAt: -1 }));
+    this.counts = new Uint16Array(plans.length * (maxSequence + 1));
+    this.lastFirstDelivery = new Int32Array(plans.length).fill(-1);
+    this.willAt = new Float64Array(plans.length).fill(-1);
     for (const plan of plans) this.willTopics.set(plan.willTopic, plan.index);
   }
 
-  private counts(device: number): Uint16Array {
-    const seen = this.seen[device - this.first];
-    if (seen.counts === null) seen.counts = new Uint16Array(this.maxSequence + 1);
-    return seen.counts;
-  }
-
   private countAt(device: number, sequence: number): number {
-    const counts = this.seen[device - this.first].counts;
-    return counts === null ? 0 : counts[sequence];
+    return this.counts[(device - this.first) * (this.maxSequence + 1) + sequence];
   }
 
   /** Handles one delivered message (the observer client's message event). */
@@ -155,7 +170,7 @@ export class Observer {
     if (packet.payloadLength < HEADER_BYTES) {
       const topic = readUtf8(buffer, packet.topicOffset, packet.topicLength);
       const device = this.willTopics.get(topic);
-      if (device !== undefined && this.seen[device - this.first].willAt < 0) this.seen[device - this.first].willAt = now;
+      if (device !== undefined && this.willAt[device - this.first] < 0) this.willAt[device - this.first] = now;
       return;
     }
     const view = new DataView(buffer.buffer, buffer.byteOffset + packet.payloadOffset, HEADER_BYTES);
@@ -163,21 +178,26 @@ export class Observer {
     const sequence = view.getUint32(4);
     const scheduledAt = view.getFloat64(8);
     // Another slice's device (an observer that had to subscribe to the whole fleet), or not a header at all.
-    const seen = this.seen[device - this.first];
-    if (seen === undefined || sequence > this.maxSequence) return;
-    const counts = this.counts(device);
+    const position = device - this.first;
+    if (!(position >= 0 && position < this.devices) || sequence > this.maxSequence) return;
+    const counts = this.counts;
+    const at = position * (this.maxSequence + 1) + sequence;
     this.received++;
     this.receivedThisSecond++;
-    if (counts[sequence] > 0) {
+    if (counts[at] > 0) {
       this.duplicates++;
     } else {
       // Latency from the scheduled send time, not the actual one: a stalled sender shows as latency
       // instead of hiding it (no coordinated omission).
       this.latency.recordValue(Math.max(1, Math.round((now - scheduledAt) * 1000)));
-      if (sequence < seen.lastFirstDelivery && seen.outOfOrder.length < 3) seen.outOfOrder.push(sequence);
-      seen.lastFirstDelivery = Math.max(seen.lastFirstDelivery, sequence);
+      if (sequence < this.lastFirstDelivery[position]) {
+        const early = this.outOfOrder.get(position);
+        if (early === undefined) this.outOfOrder.set(position, [sequence]);
+        else if (early.length < 3) early.push(sequence);
+      }
+      this.lastFirstDelivery[position] = Math.max(this.lastFirstDelivery[position], sequence);
     }
-    if (counts[sequence] < 65535) counts[sequence]++;
+    if (counts[at] < 65535) counts[at]++;
   }
 
   /** True once every owed QoS 1/2 message of every device has arrived (for the end of a run). */
@@ -190,7 +210,7 @@ export class Observer {
   }
 
   willSeen(device: number): boolean {
-    return this.seen[device - this.first].willAt >= 0;
+    return this.willAt[device - this.first] >= 0;
   }
 
   /**
@@ -244,7 +264,7 @@ export class Observer {
     let orderChecked = 0;
     for (const record of records) {
       orderChecked++;
-      for (const sequence of this.seen[record.plan.index - this.first].outOfOrder) {
+      for (const sequence of this.outOfOrder.get(record.plan.index - this.first) ?? []) {
         if (orderExempt(record, sequence)) continue;
         order.push({ device: record.plan.id, message: sequence, expected: "delivered after the messages published before it",
           observed: "delivered after a later message" });
@@ -261,7 +281,7 @@ export class Observer {
     for (const record of records) {
       const fate = record.plan.fate.kind;
       if (!willDue(fate) && fate !== "clean") continue;
-      const willAt = this.seen[record.plan.index - this.first].willAt;
+      const willAt = this.willAt[record.plan.index - this.first];
       const after = willAt >= 0 ? (willAt - epoch - record.struckAt) / 1000 : -1;
       if (fate === "silent") {
         keepAliveChecked++;

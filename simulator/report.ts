@@ -78,7 +78,8 @@ export function scaleFigures(report: Report): [string, string][] {
   const span = (connects.lastConnectedAt - connects.firstAttemptAt) / 1000;
   const figures: [string, string][] = [
     ["memory", `${kib(memory.rssBytes / devices)} per device (RSS of ${count(memory.processes)} process${memory.processes === 1 ? "" : "es"}: ` +
-      `${count(memory.rssBytes / 1048576)} MiB; ${kib((memory.rssBytes - memory.baselineBytes) / devices)} per device above their start)`],
+      `${count(memory.rssBytes / 1048576)} MiB; ${kib((memory.rssBytes - memory.baselineBytes) / devices)} per device above their start)` +
+      (memory.pssBytes === null ? "" : `; ${kib(memory.pssBytes / devices)} per device counting the code the processes share once (PSS)`)],
     ["connects", connects.count > 0 && span > 0
       ? `${count(connects.count / span)} per second (${count(connects.count)} devices in ${seconds(span)})`
       : `${count(connects.count)} devices`],

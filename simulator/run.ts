@@ -123,26 +123,26 @@ const bundles = new Map<string, string>();
 let bundleDir: string | null = null;
 
 /**
- * A module of the simulator bundled into one JavaScript file, made once per run of this process. Child
- * processes run the bundle, not the TypeScript through tsx's loader: the loader and its compiler cost each
- * process about 50 MB of resident memory (measured: 103 MB at start with it, 51 MB bundled), which at 6
- * processes for 100,000 devices is 3 KiB per device.
+ * A TypeScript module (an absolute path) bundled into one JavaScript file, made once per run of this
+ * process. Child processes run the bundle, not the TypeScript through tsx's loader: the loader and its
+ * compiler cost each process about 50 MB of resident memory (measured: 103 MB at start with it, 51 MB
+ * bundled), which at 6 processes for 100,000 devices is 3 KiB per device.
  */
-function bundled(file: string): string {
-  let out = bundles.get(file);
+export function bundledModule(entry: string): string {
+  let out = bundles.get(entry);
   if (out !== undefined) return out;
   if (bundleDir === null) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "starling-"));
     process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     bundleDir = dir;
   }
-  out = path.join(bundleDir, file.replace(/\.ts$/, ".mjs"));
+  out = path.join(bundleDir, `${bundles.size}-${path.basename(entry, ".ts")}.mjs`);
   esbuild.buildSync({
-    entryPoints: [path.join(HERE, file)], outfile: out, bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning",
+    entryPoints: [entry], outfile: out, bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning",
     // The bundled CommonJS dependencies (Aedes and its own) call require().
     banner: { js: "import { createRequire as starlingRequire } from 'node:module'; const require = starlingRequire(import.meta.url);" },
   });
-  bundles.set(file, out);
+  bundles.set(entry, out);
   return out;
 }
 
@@ -151,7 +151,7 @@ function bundled(file: string): string {
  * through tsx would otherwise hand its loader down.
  */
 function forkModule(file: string, execArgv: string[]): ChildProcess {
-  return fork(bundled(file), [], { execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  return fork(bundledModule(path.join(HERE, file)), [], { execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
 /**

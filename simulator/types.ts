@@ -111,6 +111,8 @@ export interface MemorySummary {
   rssBytes: number;
   /** Their resident memory before the first device was made. */
   baselineBytes: number;
+  /** Their proportional set size (shared pages divided among the processes sharing them) at its highest; null where unknown. */
+  pssBytes: number | null;
 }
 
 /** How fast the fleet connected: from the first device's first attempt to the last device's first CONNACK. */

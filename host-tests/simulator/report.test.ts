@@ -140,7 +140,7 @@ function makeReport(options: { seed: number; devices: number; failing: boolean }
     slices: [{ first: 0, end: options.devices }],
     firstErrors: [],
     latencyMs: { count: published, p50: 4.02, p99: 19.6, p999: 61.3, max: 388.5, buckets, histogram: "" },
-    memory: { processes: 1, rssBytes: 60e6 + options.devices * 9000, baselineBytes: 60e6 },
+    memory: { processes: 1, rssBytes: 60e6 + options.devices * 9000, baselineBytes: 60e6, pssBytes: 40e6 + options.devices * 9000 },
     connects: { count: options.devices, firstAttemptAt: 1748779200000, lastConnectedAt: 1748779200000 + ramp * 1000 },
     verdicts: verdicts.map((v) => ({ ...v, what: v.name, checked: options.devices, failures: v.pass ? 0 : 1 })),
     samples,
