@@ -8,8 +8,9 @@ import { EngineOptions, CONNECTED } from "../device/engine";
 import type { EngineEvents } from "../device/engine";
 import { NodeClient, Endpoint } from "../device/platform/node/client";
 import { FleetClock, Task } from "./clock";
+import { proportionalSetSize } from "./memory";
 import { FaultProxy } from "./faults/proxy";
-import { DeviceRecord, Observer, willDue, writeHeader } from "./observer";
+import { DeviceRecord, Observer, RecordTables, willDue, writeHeader } from "./observer";
 import { DevicePlan, GROUP_SIZE, Slice, expand, faultTimeline, keepAliveBound, planSlice, seededRandom, usesProxy } from "./scenario";
 import type { Report, RunConfig, Sample } from "./types";
 
@@ -40,13 +41,13 @@ class SimulatedDevice extends NodeClient {
   /** Powered off: the link drops without a DISCONNECT. */
   kill(): void {
     this.dead = true;
-    this.socket?.destroy();
+    this.transport?.destroy();
   }
 
   /** Hung: the link stays open, and nothing more is sent or read. */
   freeze(): void {
     this.frozen = true;
-    this.socket?.pause();
+    this.transport?.pause();
   }
 
   /** A network fault: what is sent from now on is lost, then the link drops; the device reconnects on its own. */
@@ -55,7 +56,7 @@ class SimulatedDevice extends NodeClient {
   }
 
   cut(): void {
-    this.socket?.destroy();
+    this.transport?.destroy();
   }
 }
 
@@ -272,9 +273,12 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const devices: SimulatedDevice[] = [];
   const endpoints = new Map<string, Endpoint>();
   const connects = shared.connects;
+  let tables: RecordTables | null = null;
   for (const plan of plans) {
     const options = deviceOptions(config, plan, password, offline);
-    const record = new DeviceRecord(plan, maxSequence, options.inflightWindow + options.queueSlots);
+    // Every device of a slice has the same number of message slots.
+    tables ??= new RecordTables(plans.length, options.inflightWindow + options.queueSlots, maxSequence);
+    const record = new DeviceRecord(plan, tables, records.length);
     records.push(record);
     const fleetDevice = new FleetDevice(shared, plan, record);
     const device = new SimulatedDevice(deviceEndpoint(run, proxied, plan, endpoints), options, fleetDevice, clock);
@@ -319,10 +323,13 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const samples: Sample[] = [];
   let errorsReported = 0;
   let peakRss = process.memoryUsage.rss();
+  let peakPss = proportionalSetSize();
   const sample = () => {
     let connected = 0;
     for (const device of devices) if (device.engine.state === CONNECTED) connected++;
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    const pss = proportionalSetSize();
+    peakPss = pss === null || peakPss === null ? null : Math.max(peakPss, pss);
     const s: Sample = { t: Math.round((clock.now() - runStart) / 100) / 10, connected, messagesPerSecond: observer.receivedThisSecond, errors: errors.length - errorsReported };
     errorsReported = errors.length;
     observer.receivedThisSecond = 0;
@@ -372,7 +379,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     },
     firstErrors: errors.slice(0, MAX_ERRORS_SHOWN),
     latencyMs: observer.latencySummary(),
-    memory: { processes: 1, rssBytes: peakRss, baselineBytes: baselineRss },
+    memory: { processes: 1, rssBytes: peakRss, baselineBytes: baselineRss, pssBytes: peakPss },
     connects,
     verdicts,
     samples,
