@@ -35,6 +35,11 @@ export class FleetClock implements Clock {
       client.clockEntry = null;
       return;
     }
+    // A later deadline keeps the entry there is (the keep-alive deadline moves with every packet sent): the
+    // client is woken early, its engine finds nothing due, and it asks again. So a device has one entry,
+    // not one per packet waiting out the keep-alive interval in the heap.
+    const entry = client.clockEntry as Entry | null;
+    if (entry !== null && entry.at <= deadline) return;
     client.clockEntry = this.push({ at: deadline, order: this.order++, task: null, client });
   }
 
