@@ -34,8 +34,8 @@ class SimulatedDevice extends NodeClient {
     if (!this.dead) super.open();
   }
 
-  write(bytes: Uint8Array, length: number): void {
-    if (!this.dead && !this.frozen && !this.losing) super.write(bytes, length);
+  write(bytes: Uint8Array, offset: number, length: number): void {
+    if (!this.dead && !this.frozen && !this.losing) super.write(bytes, offset, length);
   }
 
   /** Powered off: the link drops without a DISCONNECT. */

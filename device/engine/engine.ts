@@ -11,16 +11,18 @@ import * as encode from "../codec/encode";
 import { decodePacket } from "../codec/decode";
 import * as framing from "../codec/framer";
 import { propertyValue } from "../codec/properties";
-import { EngineOptions, DROP_OLDEST } from "./options";
-import { Outbox, FREE, QUEUED, AWAIT_ACK, AWAIT_COMPLETE } from "./outbox";
+import type { EngineOptions } from "./options";
+import { DROP_OLDEST } from "./options";
+import * as box from "./outbox";
+import * as wire from "../codec/wire";
 import { Random } from "./random";
 
 /** The transport, as the platform driver provides it. */
 export interface Link {
   /** Start opening the transport; answer with engine.linkOpened() or engine.linkClosed(). */
   open(): void;
-  /** Send bytes[0 .. length) now; the engine reuses `bytes` as soon as this returns. */
-  write(bytes: Bytes, length: number): void;
+  /** Send bytes[offset .. offset+length) now; the engine reuses `bytes` as soon as this returns. */
+  write(bytes: Bytes, offset: number, length: number): void;
   /** Close the transport. The engine already considers it closed; no linkClosed() is expected. */
   close(): void;
 }
@@ -47,6 +49,11 @@ const SUB_FREE = 0;
 const SUB_PENDING = 1;
 const SUB_ACTIVE = 2;
 const SUB_UNSUBSCRIBING = 3;
+// A subscription slot's bytes in the engine's store: its state, its packet id, and the id of a SUBSCRIBE still
+// awaiting its SUBACK after the subscription was undone (else 0).
+const SUB_ID = 1;
+const SUB_OUTSTANDING = 3;
+const SUB_BYTES = 5;
 
 export class Counters {
   connects = 0;
@@ -73,16 +80,19 @@ export class Engine {
   private readonly framer: framing.Framer;
   private readonly packet = new Packet();
   private readonly transmit: Bytes;
-  private readonly outbox: Outbox;
+  private readonly outbox: box.Outbox;
   private readonly random: Random;
   private readonly connectFields = new ConnectFields();
   private readonly publishFields = new PublishFields();
   private readonly subscriptions: Subscription[] = [];
-  private readonly subscriptionStates: number[] = [];
-  private readonly subscriptionPacketIds: number[] = [];
-  /** The id of a SUBSCRIBE still awaiting its SUBACK after the subscription was undone, else 0. */
-  private readonly subscriptionOutstandingIds: number[] = [];
-  private readonly incomingQos2: number[] = [];
+  /**
+   * The outbox's bytes, then SUB_BYTES per subscription slot from `subscriptionsAt`, then 2 bytes per
+   * incoming QoS 2 slot from `incomingAt` (the packet id awaiting PUBREL, or 0): bytes rather than arrays of
+   * numbers, whose headers and element stores cost more than the state they hold.
+   */
+  private readonly store: Bytes;
+  private readonly subscriptionsAt: number;
+  private readonly incomingAt: number;
 
   private now = 0;
   private linkNumber = 0;
@@ -105,13 +115,16 @@ export class Engine {
     this.link = link;
     this.events = events;
     this.version = options.protocolVersion;
-    // The receive buffer, the transmit buffer and the message slots, in one allocation.
+    // The receive buffer, the transmit buffer, the message slots and the slots' state, in one allocation.
     const slots = options.inflightWindow + options.queueSlots;
-    bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize +
-      slots * options.messageSlotSize);
+    this.subscriptionsAt = box.outboxSize(slots, options.messageSlotSize);
+    this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * SUB_BYTES;
+    const storeSize = this.incomingAt + options.incomingQos2Slots * 2;
+    bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize + storeSize);
     this.framer = new framing.Framer(options.receiveBufferSize);
     this.transmit = bytes.newBytes(options.transmitBufferSize);
-    this.outbox = new Outbox(slots, options.messageSlotSize);
+    this.store = bytes.newBytes(storeSize);
+    this.outbox = new box.Outbox(this.store, slots, options.messageSlotSize);
     bytes.endBytesBlock();
     this.random = new Random(options.seed);
     if (mqtt.MQTT5 && this.version === mqtt.MQTT_5) {
@@ -119,12 +132,6 @@ export class Engine {
     }
     for (let i = 0; i < options.subscriptionSlots; i++) {
       this.subscriptions.push(new Subscription("", 0));
-      this.subscriptionStates.push(SUB_FREE);
-      this.subscriptionPacketIds.push(0);
-      this.subscriptionOutstandingIds.push(0);
-    }
-    for (let i = 0; i < options.incomingQos2Slots; i++) {
-      this.incomingQos2.push(0);
     }
     const fields = this.connectFields;
     fields.protocolVersion = options.protocolVersion;
@@ -197,7 +204,7 @@ export class Engine {
     fields.packetId = 0;
     const direct = qos === 0 && this.state === CONNECTED && this.outbox.queued === 0;
     if (direct) {
-      return this.sendPublish(this.transmit, encode.encodePublish(this.transmit, 0, this.version, fields));
+      return this.sendPublish(this.transmit, 0, encode.encodePublish(this.transmit, 0, this.version, fields));
     }
     // Measure first, so a message that cannot be stored costs nothing already stored.
     fields.packetId = qos > 0 ? 1 : 0;
@@ -210,9 +217,9 @@ export class Engine {
     }
     let slot = this.outbox.freeSlot();
     if (slot < 0 && this.options.queuePolicy === DROP_OLDEST) {
-      slot = this.outbox.earliest(QUEUED, -1);
+      slot = this.outbox.earliest(box.QUEUED, false);
       if (slot >= 0) {
-        this.outbox.setState(slot, FREE);
+        this.outbox.setState(slot, box.FREE);
         this.counters.drops++;
       }
     }
@@ -221,8 +228,9 @@ export class Engine {
       return errors.ERR_QUEUE_FULL;
     }
     fields.packetId = qos > 0 ? this.allocatePacketId() : 0;
-    const encoded = encode.encodePublish(this.outbox.buffers[slot], 0, this.version, fields);
-    this.outbox.enqueue(slot, encoded, fields.packetId, qos);
+    // Fits: size <= messageSlotSize was checked above. (The encoder returns the length, not the end.)
+    encode.encodePublish(this.store, this.outbox.offset(slot), this.version, fields);
+    this.outbox.enqueue(slot, fields.packetId);
     if (this.outbox.used > this.counters.queueHighWater) {
       this.counters.queueHighWater = this.outbox.used;
     }
@@ -249,12 +257,7 @@ export class Engine {
     if (check < 0) {
       return check;
     }
-    this.subscriptionStates[slot] = SUB_PENDING;
-    this.subscriptionPacketIds[slot] = this.allocatePacketId();
-    if (this.state === CONNECTED) {
-      this.sendSubscription(slot);
-    }
-    return this.subscriptionPacketIds[slot];
+    return this.setSubscription(slot, SUB_PENDING);
   }
 
   /** Unsubscribes from a filter given to subscribe(). Returns the packet id or an error. */
@@ -270,16 +273,32 @@ export class Engine {
     if (slot < 0) {
       return errors.ERR_NO_SUBSCRIPTION_SLOT;
     }
-    if (this.subscriptionStates[slot] === SUB_PENDING && this.state === CONNECTED) {
+    const at = this.subscriptionAt(slot);
+    if (this.subscriptionState(slot) === SUB_PENDING && this.state === CONNECTED) {
       // Its SUBSCRIBE is on the wire: the SUBACK will still come, under the old id.
-      this.subscriptionOutstandingIds[slot] = this.subscriptionPacketIds[slot];
+      wire.writeU16(this.store, at + SUB_OUTSTANDING, wire.readU16(this.store, at + SUB_ID));
     }
-    this.subscriptionStates[slot] = SUB_UNSUBSCRIBING;
-    this.subscriptionPacketIds[slot] = this.allocatePacketId();
+    return this.setSubscription(slot, SUB_UNSUBSCRIBING);
+  }
+
+  /** Gives a subscription slot `state` and a new packet id, sends it if connected; returns the id. */
+  private setSubscription(slot: number, state: number): number {
+    const at = this.subscriptionAt(slot);
+    bytes.setByte(this.store, at, state);
+    const id = this.allocatePacketId();
+    wire.writeU16(this.store, at + SUB_ID, id);
     if (this.state === CONNECTED) {
       this.sendSubscription(slot);
     }
-    return this.subscriptionPacketIds[slot];
+    return id;
+  }
+
+  private subscriptionAt(slot: number): number {
+    return this.subscriptionsAt + slot * SUB_BYTES;
+  }
+
+  private subscriptionState(slot: number): number {
+    return bytes.byteAt(this.store, this.subscriptionAt(slot));
   }
 
   /** Messages stored and not yet acknowledged (queued or in flight). */
@@ -375,6 +394,7 @@ export class Engine {
   private openLink(): void {
     this.state = OPENING;
     this.linkNumber++;
+    this.outbox.clearSent();
     this.framer.next();
     this.deadline = this.now + this.options.connectTimeoutMs;
     this.link.open();
@@ -491,23 +511,23 @@ export class Engine {
 
   /** The broker has no session: drop what only made sense inside the old one, keep every message. */
   private forgetSession(): void {
-    for (let i = 0; i < this.incomingQos2.length; i++) {
-      this.incomingQos2[i] = 0;
+    for (let i = 0; i < this.options.incomingQos2Slots; i++) {
+      wire.writeU16(this.store, this.incomingAt + i * 2, 0);
     }
-    for (let i = 0; i < this.subscriptionOutstandingIds.length; i++) {
-      this.subscriptionOutstandingIds[i] = 0;
+    for (let i = 0; i < this.subscriptions.length; i++) {
+      wire.writeU16(this.store, this.subscriptionAt(i) + SUB_OUTSTANDING, 0);
     }
     const outbox = this.outbox;
     for (let slot = 0; slot < outbox.capacity; slot++) {
-      if (outbox.states[slot] === AWAIT_COMPLETE) {
+      if (outbox.state(slot) === box.AWAIT_COMPLETE) {
         // The broker had the message (PUBREC); only the release was outstanding, and the broker has
         // forgotten it: tell the application, as a 5.0 broker would, "packet id not found".
-        outbox.setState(slot, FREE);
-        this.events.acknowledged(mqtt.PUBCOMP, outbox.packetIds[slot], mqtt.RC_PACKET_ID_NOT_FOUND);
-      } else if (outbox.states[slot] === AWAIT_ACK && this.options.resendOnReconnect) {
+        outbox.setState(slot, box.FREE);
+        this.events.acknowledged(mqtt.PUBCOMP, outbox.packetId(slot), mqtt.RC_PACKET_ID_NOT_FOUND);
+      } else if (outbox.state(slot) === box.AWAIT_ACK && this.options.resendOnReconnect) {
         // Sent but never acknowledged: it goes again as a new message, in its original place.
         outbox.setDup(slot, false);
-        outbox.setState(slot, QUEUED);
+        outbox.setState(slot, box.QUEUED);
       }
     }
   }
@@ -518,14 +538,14 @@ export class Engine {
       return;
     }
     // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (DUP set) and PUBREL, in their original order.
-    for (let slot = outbox.earliest(AWAIT_ACK, this.linkNumber); slot >= 0; slot = outbox.earliest(AWAIT_ACK, this.linkNumber)) {
-      outbox.sentOnLink[slot] = this.linkNumber;
+    for (let slot = outbox.earliest(box.AWAIT_ACK, true); slot >= 0; slot = outbox.earliest(box.AWAIT_ACK, true)) {
+      outbox.markSent(slot);
       this.counters.retransmits++;
-      if (outbox.states[slot] === AWAIT_ACK) {
+      if (outbox.state(slot) === box.AWAIT_ACK) {
         outbox.setDup(slot, true);
-        this.write(outbox.buffers[slot], outbox.lengths[slot]);
+        this.write(this.store, outbox.offset(slot), outbox.size(slot));
       } else {
-        this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, outbox.packetIds[slot], 0, null));
+        this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, outbox.packetId(slot), 0, null));
       }
     }
   }
@@ -541,19 +561,20 @@ export class Engine {
       window = this.brokerReceiveMaximum;
     }
     while (outbox.queued > 0) {
-      const slot = outbox.earliest(QUEUED, -1);
-      const qos = outbox.qos[slot];
+      const slot = outbox.earliest(box.QUEUED, false);
+      const qos = outbox.qos(slot);
+      const size = outbox.size(slot);
       if (qos > 0 && outbox.inflight >= window) {
         return;
       }
-      if (outbox.lengths[slot] > this.brokerMaximumPacketSize) {
+      if (size > this.brokerMaximumPacketSize) {
         // Stored before this broker said its limit; it can never be sent here.
-        outbox.setState(slot, FREE);
+        outbox.setState(slot, box.FREE);
         this.counters.drops++;
       } else {
-        outbox.sentOnLink[slot] = this.linkNumber;
-        outbox.setState(slot, qos > 0 ? AWAIT_ACK : FREE);
-        this.sendPublish(outbox.buffers[slot], outbox.lengths[slot]);
+        outbox.markSent(slot);
+        outbox.setState(slot, qos > 0 ? box.AWAIT_ACK : box.FREE);
+        this.sendPublish(this.store, outbox.offset(slot), size);
         if (this.state !== CONNECTED) {
           return;
         }
@@ -570,14 +591,15 @@ export class Engine {
     const id = packet.packetId;
     if (packet.qos === 2) {
       let free = -1;
-      for (let i = 0; i < this.incomingQos2.length; i++) {
-        if (this.incomingQos2[i] === id) {
+      for (let i = 0; i < this.options.incomingQos2Slots; i++) {
+        const held = wire.readU16(this.store, this.incomingAt + i * 2);
+        if (held === id) {
           // Already delivered, PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
           this.counters.duplicatesSuppressed++;
           this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREC, id, 0, null));
           return;
         }
-        if (this.incomingQos2[i] === 0 && free < 0) {
+        if (held === 0 && free < 0) {
           free = i;
         }
       }
@@ -585,7 +607,7 @@ export class Engine {
         this.closeLink(errors.ERR_RECEIVE_MAXIMUM);
         return;
       }
-      this.incomingQos2[free] = id;
+      wire.writeU16(this.store, this.incomingAt + free * 2, id);
     }
     this.counters.messagesReceived++;
     const link = this.linkNumber;
@@ -602,7 +624,7 @@ export class Engine {
     const outbox = this.outbox;
     const id = packet.packetId;
     if (packet.type === mqtt.PUBCOMP) {
-      const slot = outbox.find(AWAIT_COMPLETE, id);
+      const slot = outbox.find(box.AWAIT_COMPLETE, id);
       if (slot < 0) {
         this.closeLink(errors.ERR_UNKNOWN_PACKET_ID);
         return;
@@ -610,10 +632,10 @@ export class Engine {
       this.complete(slot, mqtt.PUBCOMP, packet.reasonCode);
       return;
     }
-    let slot = outbox.find(AWAIT_ACK, id);
+    let slot = outbox.find(box.AWAIT_ACK, id);
     if (slot < 0 && packet.type === mqtt.PUBREC) {
       // A PUBREC repeated after our PUBREL: send the PUBREL again.
-      slot = outbox.find(AWAIT_COMPLETE, id);
+      slot = outbox.find(box.AWAIT_COMPLETE, id);
       if (slot >= 0) {
         this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, id, 0, null));
         return;
@@ -625,7 +647,7 @@ export class Engine {
     }
     if (packet.type === mqtt.PUBACK) {
       // A PUBACK for a QoS 2 message: the broker downgraded it to QoS 1 (as RabbitMQ does).
-      if (outbox.qos[slot] === 2) {
+      if (outbox.qos(slot) === 2) {
         this.counters.qosDowngrades++;
       }
       this.complete(slot, mqtt.PUBACK, packet.reasonCode);
@@ -636,13 +658,13 @@ export class Engine {
       this.complete(slot, mqtt.PUBREC, packet.reasonCode);
       return;
     }
-    outbox.setState(slot, AWAIT_COMPLETE);
+    outbox.setState(slot, box.AWAIT_COMPLETE);
     this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, id, 0, null));
   }
 
   private complete(slot: number, type: number, reasonCode: number): void {
-    const id = this.outbox.packetIds[slot];
-    this.outbox.setState(slot, FREE);
+    const id = this.outbox.packetId(slot);
+    this.outbox.setState(slot, box.FREE);
     this.events.acknowledged(type, id, reasonCode);
     this.flushQueue();
   }
@@ -650,9 +672,10 @@ export class Engine {
   private handlePubrel(packet: Packet): void {
     const id = packet.packetId;
     let reason = mqtt.RC_PACKET_ID_NOT_FOUND;
-    for (let i = 0; i < this.incomingQos2.length; i++) {
-      if (this.incomingQos2[i] === id) {
-        this.incomingQos2[i] = 0;
+    for (let i = 0; i < this.options.incomingQos2Slots; i++) {
+      const at = this.incomingAt + i * 2;
+      if (wire.readU16(this.store, at) === id) {
+        wire.writeU16(this.store, at, 0);
         reason = 0;
       }
     }
@@ -662,17 +685,19 @@ export class Engine {
   }
 
   private handleSubscriptionAck(packet: Packet): void {
+    const store = this.store;
     const subscribing = packet.type === mqtt.SUBACK;
     let slot = -1;
     for (let i = 0; i < this.subscriptions.length; i++) {
-      if (subscribing && this.subscriptionOutstandingIds[i] === packet.packetId) {
+      const at = this.subscriptionAt(i);
+      if (subscribing && wire.readU16(store, at + SUB_OUTSTANDING) === packet.packetId) {
         // The SUBACK of a subscription already being undone: acknowledge it, nothing more.
-        this.subscriptionOutstandingIds[i] = 0;
+        wire.writeU16(store, at + SUB_OUTSTANDING, 0);
         this.events.acknowledged(packet.type, packet.packetId, 0);
         return;
       }
-      if (this.subscriptionPacketIds[i] === packet.packetId &&
-        this.subscriptionStates[i] === (subscribing ? SUB_PENDING : SUB_UNSUBSCRIBING)) {
+      if (wire.readU16(store, at + SUB_ID) === packet.packetId &&
+        bytes.byteAt(store, at) === (subscribing ? SUB_PENDING : SUB_UNSUBSCRIBING)) {
         slot = i;
       }
     }
@@ -683,37 +708,32 @@ export class Engine {
     // One filter per request, so one code; 3.1.1's UNSUBACK has none.
     const buffer = packet.buffer;
     const code = packet.reasonCodesCount > 0 && buffer !== null ? bytes.byteAt(buffer, packet.reasonCodesOffset) : 0;
-    if (subscribing) {
-      this.subscriptionStates[slot] = code < 0x80 ? SUB_ACTIVE : SUB_FREE;
-      if (code < this.subscriptions[slot].qos) {
-        this.counters.qosDowngrades++;
-      }
-    } else {
-      this.subscriptionStates[slot] = SUB_FREE;
+    if (subscribing && code < this.subscriptions[slot].qos) {
+      this.counters.qosDowngrades++;
     }
-    this.subscriptionPacketIds[slot] = 0;
+    const at = this.subscriptionAt(slot);
+    bytes.setByte(store, at, subscribing && code < 0x80 ? SUB_ACTIVE : SUB_FREE);
+    wire.writeU16(store, at + SUB_ID, 0);
     this.events.acknowledged(packet.type, packet.packetId, code);
   }
 
   private resendSubscriptions(sessionPresent: boolean): void {
     for (let slot = 0; slot < this.subscriptions.length && this.state === CONNECTED; slot++) {
-      const state = this.subscriptionStates[slot];
-      if (state === SUB_ACTIVE && !sessionPresent) {
-        // The broker lost the session and with it this subscription.
-        this.subscriptionStates[slot] = SUB_PENDING;
-        this.subscriptionPacketIds[slot] = this.allocatePacketId();
-      }
+      const state = this.subscriptionState(slot);
       if (state === SUB_UNSUBSCRIBING && !sessionPresent) {
-        this.subscriptionStates[slot] = SUB_FREE;
-      } else if (this.subscriptionStates[slot] !== SUB_FREE && this.subscriptionStates[slot] !== SUB_ACTIVE) {
+        bytes.setByte(this.store, this.subscriptionAt(slot), SUB_FREE);
+      } else if (state === SUB_ACTIVE && !sessionPresent) {
+        // The broker lost the session and with it this subscription.
+        this.setSubscription(slot, SUB_PENDING);
+      } else if (state !== SUB_FREE && state !== SUB_ACTIVE) {
         this.sendSubscription(slot);
       }
     }
   }
 
   private sendSubscription(slot: number): void {
-    const id = this.subscriptionPacketIds[slot];
-    if (this.subscriptionStates[slot] === SUB_UNSUBSCRIBING) {
+    const id = wire.readU16(this.store, this.subscriptionAt(slot) + SUB_ID);
+    if (this.subscriptionState(slot) === SUB_UNSUBSCRIBING) {
       this.singleFilter[0] = this.subscriptions[slot].topicFilter;
       this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, this.singleFilter, 1, null));
     } else {
@@ -724,7 +744,7 @@ export class Engine {
 
   private findSubscription(state: number, topicFilter: string): number {
     for (let i = 0; i < this.subscriptions.length; i++) {
-      if (this.subscriptionStates[i] === state && (state === SUB_FREE || this.subscriptions[i].topicFilter === topicFilter)) {
+      if (this.subscriptionState(i) === state && (state === SUB_FREE || this.subscriptions[i].topicFilter === topicFilter)) {
         return i;
       }
     }
@@ -738,8 +758,9 @@ export class Engine {
       this.nextPacketId = id === 65535 ? 1 : id + 1;
       let taken = this.outbox.usesPacketId(id);
       for (let i = 0; i < this.subscriptions.length && !taken; i++) {
-        taken = (this.subscriptionStates[i] !== SUB_FREE && this.subscriptionPacketIds[i] === id) ||
-          this.subscriptionOutstandingIds[i] === id;
+        const at = this.subscriptionAt(i);
+        taken = (bytes.byteAt(this.store, at) !== SUB_FREE && wire.readU16(this.store, at + SUB_ID) === id) ||
+          wire.readU16(this.store, at + SUB_OUTSTANDING) === id;
       }
       if (!taken) {
         return id;
@@ -747,7 +768,7 @@ export class Engine {
     }
   }
 
-  private sendPublish(buffer: Bytes, length: number): number {
+  private sendPublish(buffer: Bytes, offset: number, length: number): number {
     if (length < 0) {
       return length;
     }
@@ -755,7 +776,7 @@ export class Engine {
       return errors.ERR_MESSAGE_TOO_LARGE;
     }
     this.counters.messagesSent++;
-    this.write(buffer, length);
+    this.write(buffer, offset, length);
     return 0;
   }
 
@@ -765,12 +786,12 @@ export class Engine {
       this.counters.drops++;
       return;
     }
-    this.write(this.transmit, length);
+    this.write(this.transmit, 0, length);
   }
 
-  private write(buffer: Bytes, length: number): void {
+  private write(buffer: Bytes, offset: number, length: number): void {
     this.lastSent = this.now;
-    this.link.write(buffer, length);
+    this.link.write(buffer, offset, length);
     if (this.state === CONNECTED) {
       this.scheduleKeepAlive();
     }

@@ -1,75 +1,141 @@
 // The outgoing message store: a fixed number of slots, each holding one encoded PUBLISH, from publish()
 // until the broker has acknowledged it. A slot is queued (not yet sent on the current link), waiting
 // for PUBACK/PUBREC, or waiting for PUBCOMP. Slot order is publish order, which is resend order.
+//
+// Everything lives in one byte buffer (a part of the engine's one allocation): the slots, slot i at
+// i * slotSize, then each slot's state in META bytes. Arrays of numbers would cost each engine a few
+// hundred bytes of array headers and element stores (and a view per slot), which a fleet of 100,000
+// engines multiplies.
 
-import { Bytes, newBytes, byteAt, setByte } from "../platform/bytes";
+import { Bytes, byteAt, setByte } from "../platform/bytes";
+import { readU16, writeU16 } from "../codec/wire";
 
 export const FREE = 0;
 export const QUEUED = 1;
 export const AWAIT_ACK = 2;
 export const AWAIT_COMPLETE = 3;
 
+// A slot's state bytes: state, whether it was sent on the current link, its rank among the used slots
+// (0 = published first; 16 bits, so any slot count works) and its packet id. Its QoS and length are read
+// from the stored PUBLISH's fixed header, so they cost nothing and bound no slot size.
+const STATE = 0;
+const SENT = 1;
+const RANK = 2;
+const ID = 4;
+const META = 6;
+
+/** The bytes an Outbox of `capacity` slots of `slotSize` bytes takes in its buffer. */
+export function outboxSize(capacity: number, slotSize: number): number {
+  return capacity * (slotSize + META);
+}
+
 export class Outbox {
   readonly capacity: number;
-  readonly buffers: Bytes[] = [];
-  readonly lengths: number[] = [];
-  readonly states: number[] = [];
-  readonly packetIds: number[] = [];
-  readonly qos: number[] = [];
-  readonly order: number[] = [];
-  /** The link number on which the slot was last sent, so each is sent once per link. */
-  readonly sentOnLink: number[] = [];
-  private nextOrder = 1;
+  readonly slotSize: number;
+  /** The slots and their state: the first outboxSize(capacity, slotSize) bytes of it. */
+  readonly buffer: Bytes;
+  /** Where the state bytes start. */
+  private readonly meta: number;
   used = 0;
   queued = 0;
   inflight = 0;
 
-  constructor(capacity: number, slotSize: number) {
+  constructor(buffer: Bytes, capacity: number, slotSize: number) {
+    this.buffer = buffer;
     this.capacity = capacity;
-    for (let i = 0; i < capacity; i++) {
-      this.buffers.push(newBytes(slotSize));
-      this.lengths.push(0);
-      this.states.push(FREE);
-      this.packetIds.push(0);
-      this.qos.push(0);
-      this.order.push(0);
-      this.sentOnLink.push(0);
-    }
+    this.slotSize = slotSize;
+    this.meta = capacity * slotSize;
+  }
+
+  /** Where slot `slot`'s PUBLISH starts in `buffer`. */
+  offset(slot: number): number {
+    return slot * this.slotSize;
+  }
+
+  state(slot: number): number {
+    return byteAt(this.buffer, this.meta + slot * META + STATE);
+  }
+
+  qos(slot: number): number {
+    return (byteAt(this.buffer, this.offset(slot)) >> 1) & 3;
+  }
+
+  packetId(slot: number): number {
+    return readU16(this.buffer, this.meta + slot * META + ID);
+  }
+
+  /** The length of the stored PUBLISH: its fixed header and the remaining length that header gives. */
+  size(slot: number): number {
+    const start = this.offset(slot);
+    let at = start + 1;
+    let remaining = 0;
+    let scale = 1;
+    let digit = 0;
+    do {
+      digit = byteAt(this.buffer, at);
+      at++;
+      remaining += (digit & 0x7f) * scale;
+      scale *= 128;
+    } while ((digit & 0x80) !== 0);
+    return at - start + remaining;
   }
 
   /** A free slot's index, or -1. */
   freeSlot(): number {
     for (let i = 0; i < this.capacity; i++) {
-      if (this.states[i] === FREE) {
+      if (this.state(i) === FREE) {
         return i;
       }
     }
     return -1;
   }
 
-  /** Marks a slot whose buffer now holds an encoded PUBLISH as queued, last in order. */
-  enqueue(slot: number, length: number, packetId: number, qos: number): void {
-    this.lengths[slot] = length;
-    this.packetIds[slot] = packetId;
-    this.qos[slot] = qos;
-    this.order[slot] = this.nextOrder;
-    this.nextOrder++;
-    this.sentOnLink[slot] = 0;
+  /** Marks a free slot whose bytes now hold an encoded PUBLISH as queued, last in order. */
+  enqueue(slot: number, packetId: number): void {
+    const at = this.meta + slot * META;
+    writeU16(this.buffer, at + ID, packetId);
+    writeU16(this.buffer, at + RANK, this.used);
+    setByte(this.buffer, at + SENT, 0);
     this.setState(slot, QUEUED);
   }
 
   setState(slot: number, state: number): void {
-    const before = this.states[slot];
+    const buffer = this.buffer;
+    const at = this.meta + slot * META;
+    const before = byteAt(buffer, at + STATE);
     this.used += (state !== FREE ? 1 : 0) - (before !== FREE ? 1 : 0);
     this.queued += (state === QUEUED ? 1 : 0) - (before === QUEUED ? 1 : 0);
     this.inflight += (state >= AWAIT_ACK ? 1 : 0) - (before >= AWAIT_ACK ? 1 : 0);
-    this.states[slot] = state;
+    if (state === FREE && before !== FREE) {
+      // The slots published after this one move up a rank, so the ranks stay 0 .. used-1.
+      const rank = readU16(buffer, at + RANK);
+      for (let i = 0; i < this.capacity; i++) {
+        const other = this.meta + i * META;
+        const r = readU16(buffer, other + RANK);
+        if (byteAt(buffer, other + STATE) !== FREE && r > rank) {
+          writeU16(buffer, other + RANK, r - 1);
+        }
+      }
+    }
+    setByte(buffer, at + STATE, state);
+  }
+
+  /** Records that the slot went out on the current link. */
+  markSent(slot: number): void {
+    setByte(this.buffer, this.meta + slot * META + SENT, 1);
+  }
+
+  /** A new link: nothing has been sent on it yet. */
+  clearSent(): void {
+    for (let i = 0; i < this.capacity; i++) {
+      setByte(this.buffer, this.meta + i * META + SENT, 0);
+    }
   }
 
   /** The slot waiting in `state` for `packetId`, or -1. */
   find(state: number, packetId: number): number {
     for (let i = 0; i < this.capacity; i++) {
-      if (this.states[i] === state && this.packetIds[i] === packetId) {
+      if (this.state(i) === state && this.packetId(i) === packetId) {
         return i;
       }
     }
@@ -79,7 +145,7 @@ export class Outbox {
   /** True when a stored message uses `packetId`. */
   usesPacketId(packetId: number): boolean {
     for (let i = 0; i < this.capacity; i++) {
-      if (this.states[i] !== FREE && this.qos[i] > 0 && this.packetIds[i] === packetId) {
+      if (this.state(i) !== FREE && this.qos(i) > 0 && this.packetId(i) === packetId) {
         return true;
       }
     }
@@ -87,16 +153,21 @@ export class Outbox {
   }
 
   /**
-   * The earliest slot in `state` (or, with AWAIT_ACK, in either waiting state) not yet sent on link
-   * `link`, or -1.
+   * The earliest slot in `state` (or, with AWAIT_ACK, in either waiting state), or -1. With `unsent`, only
+   * a slot not yet sent on the current link.
    */
-  earliest(state: number, link: number): number {
+  earliest(state: number, unsent: boolean): number {
+    const buffer = this.buffer;
     let best = -1;
+    let bestRank = 0;
     for (let i = 0; i < this.capacity; i++) {
-      const s = this.states[i];
+      const at = this.meta + i * META;
+      const s = byteAt(buffer, at + STATE);
       const matches = state === AWAIT_ACK ? s >= AWAIT_ACK : s === state;
-      if (matches && this.sentOnLink[i] !== link && (best < 0 || this.order[i] < this.order[best])) {
+      const rank = readU16(buffer, at + RANK);
+      if (matches && (!unsent || byteAt(buffer, at + SENT) === 0) && (best < 0 || rank < bestRank)) {
         best = i;
+        bestRank = rank;
       }
     }
     return best;
@@ -104,7 +175,8 @@ export class Outbox {
 
   /** Sets or clears the DUP flag of the stored PUBLISH ([MQTT-3.3.1-1]). */
   setDup(slot: number, dup: boolean): void {
-    const first = byteAt(this.buffers[slot], 0);
-    setByte(this.buffers[slot], 0, dup ? first | 0x08 : first & 0xf7);
+    const at = this.offset(slot);
+    const first = byteAt(this.buffer, at);
+    setByte(this.buffer, at, dup ? first | 0x08 : first & 0xf7);
   }
 }

@@ -146,8 +146,8 @@ export class Harness implements Link {
     this.pendingOpen = true;
   }
 
-  write(bytes: Uint8Array, length: number): void {
-    const copy = Buffer.from(bytes.subarray(0, length));
+  write(bytes: Uint8Array, offset: number, length: number): void {
+    const copy = Buffer.from(bytes.subarray(offset, offset + length));
     if (!this.linkUp) {
       this.violations.push(`t=${this.t}: write of ${length} bytes on a link that is not open: ${copy.toString("hex")}`);
     }

@@ -14,8 +14,8 @@ describe("subscribing inside connected()", () => {
       let engine: Engine | null = null;
       const link: Link = {
         open() {},
-        write(bytes: Uint8Array) {
-          written.push(bytes[0]);
+        write(bytes: Uint8Array, offset: number) {
+          written.push(bytes[offset]);
         },
         close() {},
       };

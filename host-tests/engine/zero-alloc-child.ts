@@ -114,13 +114,14 @@ class Broker implements Link {
     // Nothing to release.
   }
 
-  write(bytes: Uint8Array, length: number): void {
-    const type = bytes[0] >> 4;
+  write(bytes: Uint8Array, offset: number, length: number): void {
+    const type = bytes[offset] >> 4;
+    const end = offset + length;
     // The fixed header's remaining length, to find what follows it.
-    let at = 1;
+    let at = offset + 1;
     let remaining = 0;
     let shift = 0;
-    while (at < length) {
+    while (at < end) {
       const b = bytes[at];
       remaining += (b & 0x7f) << shift;
       shift += 7;
@@ -129,12 +130,12 @@ class Broker implements Link {
         break;
       }
     }
-    if (at + remaining !== length) {
+    if (at + remaining !== end) {
       this.badPackets++;
       return;
     }
     if (type === 3) {
-      const qos = (bytes[0] >> 1) & 3;
+      const qos = (bytes[offset] >> 1) & 3;
       const topicLength = (bytes[at] << 8) | bytes[at + 1];
       if (topicLength !== OUT_TOPIC.length || bytes[at + 2 + topicLength - 1] !== 0x79 /* 'y' */) {
         this.badPackets++;

@@ -219,12 +219,15 @@ export class EspruinoClient implements Link {
     });
   }
 
-  write(bytes: Bytes, length: number): void {
+  write(bytes: Bytes, offset: number, length: number): void {
     const socket = this.socket;
     if (socket === null) {
       return;
     }
-    const text = E.toString(bytes.subarray(0, length));
+    // The socket takes a string, so one is made whatever we do; E.toString makes it in one native copy. The
+    // view that tells it where to start is one variable, freed at once; a string built byte by byte would
+    // make a string per byte.
+    const text = E.toString(bytes.subarray(offset, offset + length));
     if (text === undefined) {
       // No memory for the string: this packet is lost, so the link must not carry on without it.
       this.fail(socket, SOCKET_NO_MEMORY);

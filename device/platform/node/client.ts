@@ -75,18 +75,18 @@ class Output {
     this.bytes = Buffer.allocUnsafeSlow(size);
   }
 
-  write(transport: Transport, bytes: Bytes, length: number): void {
+  write(transport: Transport, bytes: Bytes, offset: number, length: number): void {
     if (this.transport !== transport || length > this.bytes.length - this.length) {
       this.flush();
     }
     if (length > this.bytes.length) {
-      transport.send(Buffer.from(bytes.subarray(0, length)));
+      transport.send(Buffer.from(bytes.subarray(offset, offset + length)));
       return;
     }
     if (length > 256) {
-      this.bytes.set(bytes.subarray(0, length), this.length);
+      this.bytes.set(bytes.subarray(offset, offset + length), this.length);
     } else {
-      copyBytes(this.bytes, this.length, bytes, 0, length);
+      copyBytes(this.bytes, this.length, bytes, offset, length);
     }
     this.length += length;
     this.transport = transport;
@@ -250,10 +250,10 @@ export class NodeClient implements Link, TransportOwner {
     }
   }
 
-  write(bytes: Bytes, length: number): void {
+  write(bytes: Bytes, offset: number, length: number): void {
     // Gathered and sent at the end of the turn; copied, since the engine reuses its buffer at once.
     if (this.transport !== null) {
-      output.write(this.transport, bytes, length);
+      output.write(this.transport, bytes, offset, length);
     }
   }
 

@@ -231,13 +231,13 @@ export class NodeMCUClient implements Link {
     }
   }
 
-  write(bytes: Bytes, length: number): void {
+  write(bytes: Bytes, offset: number, length: number): void {
     const socket = this.socket;
     if (socket === null) {
       return;
     }
     // The engine reuses its buffer at once, and a socket sends strings: the packet becomes one now.
-    const data = bytesToString(bytes, 0, length);
+    const data = bytesToString(bytes, offset, length);
     if (this.sending) {
       if (this.pendingBytes + length > SEND_QUEUE_LIMIT) {
         this.fail(socket, SOCKET_QUEUE_FULL);
