@@ -49,11 +49,6 @@ const SUB_FREE = 0;
 const SUB_PENDING = 1;
 const SUB_ACTIVE = 2;
 const SUB_UNSUBSCRIBING = 3;
-// A subscription slot's bytes in the engine's store: its state, its packet id, and the id of a SUBSCRIBE still
-// awaiting its SUBACK after the subscription was undone (else 0).
-const SUB_ID = 1;
-const SUB_OUTSTANDING = 3;
-const SUB_BYTES = 5;
 
 export class Counters {
   connects = 0;
@@ -86,11 +81,13 @@ export class Engine {
   private readonly publishFields = new PublishFields();
   private readonly subscriptions: Subscription[] = [];
   /**
-   * The outbox's bytes, then SUB_BYTES per subscription slot from `subscriptionsAt`, then 2 bytes per
-   * incoming QoS 2 slot from `incomingAt` (the packet id awaiting PUBREL, or 0): bytes rather than arrays of
-   * numbers, whose headers and element stores cost more than the state they hold.
+   * The outbox's bytes; from subscriptionsAt, a state byte per subscription slot; from idAt(0), a 16-bit
+   * packet id per subscription slot, then per slot the id of a SUBSCRIBE still awaiting its SUBACK after the
+   * subscription was undone (else 0); from incomingAt to the end, per incoming QoS 2 slot the packet id
+   * awaiting PUBREL (else 0). Bytes rather than arrays of numbers, whose headers and element stores cost
+   * more than the state they hold.
    */
-  private readonly store: Bytes;
+  private readonly slotBytes: Bytes;
   private readonly subscriptionsAt: number;
   private readonly incomingAt: number;
 
@@ -117,14 +114,14 @@ export class Engine {
     this.version = options.protocolVersion;
     // The receive buffer, the transmit buffer, the message slots and the slots' state, in one allocation.
     const slots = options.inflightWindow + options.queueSlots;
-    this.subscriptionsAt = box.outboxSize(slots, options.messageSlotSize);
-    this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * SUB_BYTES;
+    this.subscriptionsAt = slots * (options.messageSlotSize + box.META);
+    this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * 5;
     const storeSize = this.incomingAt + options.incomingQos2Slots * 2;
     bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize + storeSize);
     this.framer = new framing.Framer(options.receiveBufferSize);
     this.transmit = bytes.newBytes(options.transmitBufferSize);
-    this.store = bytes.newBytes(storeSize);
-    this.outbox = new box.Outbox(this.store, slots, options.messageSlotSize);
+    this.slotBytes = bytes.newBytes(storeSize);
+    this.outbox = new box.Outbox(this.slotBytes, slots, options.messageSlotSize);
     bytes.endBytesBlock();
     this.random = new Random(options.seed);
     if (mqtt.MQTT5 && this.version === mqtt.MQTT_5) {
@@ -212,7 +209,8 @@ export class Engine {
     if (size < 0) {
       return size;
     }
-    if (size > this.options.messageSlotSize || size > this.brokerMaximumPacketSize) {
+    // A stored message's length is kept in 16 bits: a messageSlotSize over 65535 never holds more.
+    if (size > this.options.messageSlotSize || size > 65535 || size > this.brokerMaximumPacketSize) {
       return errors.ERR_MESSAGE_TOO_LARGE;
     }
     let slot = this.outbox.freeSlot();
@@ -228,9 +226,9 @@ export class Engine {
       return errors.ERR_QUEUE_FULL;
     }
     fields.packetId = qos > 0 ? this.allocatePacketId() : 0;
-    // Fits: size <= messageSlotSize was checked above. (The encoder returns the length, not the end.)
-    encode.encodePublish(this.store, this.outbox.offset(slot), this.version, fields);
-    this.outbox.enqueue(slot, fields.packetId);
+    // It fits: size <= messageSlotSize was checked above. The encoder returns the length, not the end offset.
+    this.outbox.enqueue(slot, encode.encodePublish(this.slotBytes, this.outbox.offsetOf(slot), this.version, fields),
+      fields.packetId);
     if (this.outbox.used > this.counters.queueHighWater) {
       this.counters.queueHighWater = this.outbox.used;
     }
@@ -273,32 +271,31 @@ export class Engine {
     if (slot < 0) {
       return errors.ERR_NO_SUBSCRIPTION_SLOT;
     }
-    const at = this.subscriptionAt(slot);
     if (this.subscriptionState(slot) === SUB_PENDING && this.state === CONNECTED) {
       // Its SUBSCRIBE is on the wire: the SUBACK will still come, under the old id.
-      wire.writeU16(this.store, at + SUB_OUTSTANDING, wire.readU16(this.store, at + SUB_ID));
+      wire.writeU16(this.slotBytes, this.idAt(slot + this.subscriptions.length), wire.readU16(this.slotBytes, this.idAt(slot)));
     }
     return this.setSubscription(slot, SUB_UNSUBSCRIBING);
   }
 
   /** Gives a subscription slot `state` and a new packet id, sends it if connected; returns the id. */
   private setSubscription(slot: number, state: number): number {
-    const at = this.subscriptionAt(slot);
-    bytes.setByte(this.store, at, state);
+    bytes.setByte(this.slotBytes, this.subscriptionsAt + slot, state);
     const id = this.allocatePacketId();
-    wire.writeU16(this.store, at + SUB_ID, id);
+    wire.writeU16(this.slotBytes, this.idAt(slot), id);
     if (this.state === CONNECTED) {
       this.sendSubscription(slot);
     }
     return id;
   }
 
-  private subscriptionAt(slot: number): number {
-    return this.subscriptionsAt + slot * SUB_BYTES;
+  private subscriptionState(slot: number): number {
+    return bytes.byteAt(this.slotBytes, this.subscriptionsAt + slot);
   }
 
-  private subscriptionState(slot: number): number {
-    return bytes.byteAt(this.store, this.subscriptionAt(slot));
+  /** Where subscription slot `slot`'s packet id is; idAt(slot + subscriptionSlots) is its outstanding id. */
+  private idAt(slot: number): number {
+    return this.subscriptionsAt + this.subscriptions.length + slot * 2;
   }
 
   /** Messages stored and not yet acknowledged (queued or in flight). */
@@ -511,20 +508,18 @@ export class Engine {
 
   /** The broker has no session: drop what only made sense inside the old one, keep every message. */
   private forgetSession(): void {
-    for (let i = 0; i < this.options.incomingQos2Slots; i++) {
-      wire.writeU16(this.store, this.incomingAt + i * 2, 0);
-    }
-    for (let i = 0; i < this.subscriptions.length; i++) {
-      wire.writeU16(this.store, this.subscriptionAt(i) + SUB_OUTSTANDING, 0);
+    // The outstanding SUBSCRIBE ids and the incoming QoS 2 ids: the buffer's last bytes.
+    for (let at = this.idAt(this.subscriptions.length); at < bytes.bytesLength(this.slotBytes); at++) {
+      bytes.setByte(this.slotBytes, at, 0);
     }
     const outbox = this.outbox;
     for (let slot = 0; slot < outbox.capacity; slot++) {
-      if (outbox.state(slot) === box.AWAIT_COMPLETE) {
+      if (outbox.stateOf(slot) === box.AWAIT_COMPLETE) {
         // The broker had the message (PUBREC); only the release was outstanding, and the broker has
         // forgotten it: tell the application, as a 5.0 broker would, "packet id not found".
         outbox.setState(slot, box.FREE);
-        this.events.acknowledged(mqtt.PUBCOMP, outbox.packetId(slot), mqtt.RC_PACKET_ID_NOT_FOUND);
-      } else if (outbox.state(slot) === box.AWAIT_ACK && this.options.resendOnReconnect) {
+        this.events.acknowledged(mqtt.PUBCOMP, outbox.idOf(slot), mqtt.RC_PACKET_ID_NOT_FOUND);
+      } else if (outbox.stateOf(slot) === box.AWAIT_ACK && this.options.resendOnReconnect) {
         // Sent but never acknowledged: it goes again as a new message, in its original place.
         outbox.setDup(slot, false);
         outbox.setState(slot, box.QUEUED);
@@ -541,11 +536,11 @@ export class Engine {
     for (let slot = outbox.earliest(box.AWAIT_ACK, true); slot >= 0; slot = outbox.earliest(box.AWAIT_ACK, true)) {
       outbox.markSent(slot);
       this.counters.retransmits++;
-      if (outbox.state(slot) === box.AWAIT_ACK) {
+      if (outbox.stateOf(slot) === box.AWAIT_ACK) {
         outbox.setDup(slot, true);
-        this.write(this.store, outbox.offset(slot), outbox.size(slot));
+        this.write(this.slotBytes, outbox.offsetOf(slot), outbox.lengthOf(slot));
       } else {
-        this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, outbox.packetId(slot), 0, null));
+        this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, outbox.idOf(slot), 0, null));
       }
     }
   }
@@ -562,8 +557,8 @@ export class Engine {
     }
     while (outbox.queued > 0) {
       const slot = outbox.earliest(box.QUEUED, false);
-      const qos = outbox.qos(slot);
-      const size = outbox.size(slot);
+      const qos = outbox.qosOf(slot);
+      const size = outbox.lengthOf(slot);
       if (qos > 0 && outbox.inflight >= window) {
         return;
       }
@@ -574,7 +569,7 @@ export class Engine {
       } else {
         outbox.markSent(slot);
         outbox.setState(slot, qos > 0 ? box.AWAIT_ACK : box.FREE);
-        this.sendPublish(this.store, outbox.offset(slot), size);
+        this.sendPublish(this.slotBytes, outbox.offsetOf(slot), size);
         if (this.state !== CONNECTED) {
           return;
         }
@@ -591,8 +586,8 @@ export class Engine {
     const id = packet.packetId;
     if (packet.qos === 2) {
       let free = -1;
-      for (let i = 0; i < this.options.incomingQos2Slots; i++) {
-        const held = wire.readU16(this.store, this.incomingAt + i * 2);
+      for (let at = this.incomingAt; at < bytes.bytesLength(this.slotBytes); at += 2) {
+        const held = wire.readU16(this.slotBytes, at);
         if (held === id) {
           // Already delivered, PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
           this.counters.duplicatesSuppressed++;
@@ -600,14 +595,14 @@ export class Engine {
           return;
         }
         if (held === 0 && free < 0) {
-          free = i;
+          free = at;
         }
       }
       if (free < 0) {
         this.closeLink(errors.ERR_RECEIVE_MAXIMUM);
         return;
       }
-      wire.writeU16(this.store, this.incomingAt + free * 2, id);
+      wire.writeU16(this.slotBytes, free, id);
     }
     this.counters.messagesReceived++;
     const link = this.linkNumber;
@@ -647,7 +642,7 @@ export class Engine {
     }
     if (packet.type === mqtt.PUBACK) {
       // A PUBACK for a QoS 2 message: the broker downgraded it to QoS 1 (as RabbitMQ does).
-      if (outbox.qos(slot) === 2) {
+      if (outbox.qosOf(slot) === 2) {
         this.counters.qosDowngrades++;
       }
       this.complete(slot, mqtt.PUBACK, packet.reasonCode);
@@ -663,7 +658,7 @@ export class Engine {
   }
 
   private complete(slot: number, type: number, reasonCode: number): void {
-    const id = this.outbox.packetId(slot);
+    const id = this.outbox.idOf(slot);
     this.outbox.setState(slot, box.FREE);
     this.events.acknowledged(type, id, reasonCode);
     this.flushQueue();
@@ -672,10 +667,9 @@ export class Engine {
   private handlePubrel(packet: Packet): void {
     const id = packet.packetId;
     let reason = mqtt.RC_PACKET_ID_NOT_FOUND;
-    for (let i = 0; i < this.options.incomingQos2Slots; i++) {
-      const at = this.incomingAt + i * 2;
-      if (wire.readU16(this.store, at) === id) {
-        wire.writeU16(this.store, at, 0);
+    for (let at = this.incomingAt; at < bytes.bytesLength(this.slotBytes); at += 2) {
+      if (wire.readU16(this.slotBytes, at) === id) {
+        wire.writeU16(this.slotBytes, at, 0);
         reason = 0;
       }
     }
@@ -685,19 +679,19 @@ export class Engine {
   }
 
   private handleSubscriptionAck(packet: Packet): void {
-    const store = this.store;
+    const slotBytes = this.slotBytes;
     const subscribing = packet.type === mqtt.SUBACK;
     let slot = -1;
     for (let i = 0; i < this.subscriptions.length; i++) {
-      const at = this.subscriptionAt(i);
-      if (subscribing && wire.readU16(store, at + SUB_OUTSTANDING) === packet.packetId) {
+      const outstanding = this.idAt(i + this.subscriptions.length);
+      if (subscribing && wire.readU16(slotBytes, outstanding) === packet.packetId) {
         // The SUBACK of a subscription already being undone: acknowledge it, nothing more.
-        wire.writeU16(store, at + SUB_OUTSTANDING, 0);
+        wire.writeU16(slotBytes, outstanding, 0);
         this.events.acknowledged(packet.type, packet.packetId, 0);
         return;
       }
-      if (wire.readU16(store, at + SUB_ID) === packet.packetId &&
-        bytes.byteAt(store, at) === (subscribing ? SUB_PENDING : SUB_UNSUBSCRIBING)) {
+      if (wire.readU16(slotBytes, this.idAt(i)) === packet.packetId &&
+        this.subscriptionState(i) === (subscribing ? SUB_PENDING : SUB_UNSUBSCRIBING)) {
         slot = i;
       }
     }
@@ -711,9 +705,8 @@ export class Engine {
     if (subscribing && code < this.subscriptions[slot].qos) {
       this.counters.qosDowngrades++;
     }
-    const at = this.subscriptionAt(slot);
-    bytes.setByte(store, at, subscribing && code < 0x80 ? SUB_ACTIVE : SUB_FREE);
-    wire.writeU16(store, at + SUB_ID, 0);
+    bytes.setByte(slotBytes, this.subscriptionsAt + slot, subscribing && code < 0x80 ? SUB_ACTIVE : SUB_FREE);
+    wire.writeU16(slotBytes, this.idAt(slot), 0);
     this.events.acknowledged(packet.type, packet.packetId, code);
   }
 
@@ -721,7 +714,7 @@ export class Engine {
     for (let slot = 0; slot < this.subscriptions.length && this.state === CONNECTED; slot++) {
       const state = this.subscriptionState(slot);
       if (state === SUB_UNSUBSCRIBING && !sessionPresent) {
-        bytes.setByte(this.store, this.subscriptionAt(slot), SUB_FREE);
+        bytes.setByte(this.slotBytes, this.subscriptionsAt + slot, SUB_FREE);
       } else if (state === SUB_ACTIVE && !sessionPresent) {
         // The broker lost the session and with it this subscription.
         this.setSubscription(slot, SUB_PENDING);
@@ -732,7 +725,7 @@ export class Engine {
   }
 
   private sendSubscription(slot: number): void {
-    const id = wire.readU16(this.store, this.subscriptionAt(slot) + SUB_ID);
+    const id = wire.readU16(this.slotBytes, this.idAt(slot));
     if (this.subscriptionState(slot) === SUB_UNSUBSCRIBING) {
       this.singleFilter[0] = this.subscriptions[slot].topicFilter;
       this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, this.singleFilter, 1, null));
@@ -757,10 +750,10 @@ export class Engine {
       const id = this.nextPacketId;
       this.nextPacketId = id === 65535 ? 1 : id + 1;
       let taken = this.outbox.usesPacketId(id);
-      for (let i = 0; i < this.subscriptions.length && !taken; i++) {
-        const at = this.subscriptionAt(i);
-        taken = (bytes.byteAt(this.store, at) !== SUB_FREE && wire.readU16(this.store, at + SUB_ID) === id) ||
-          wire.readU16(this.store, at + SUB_OUTSTANDING) === id;
+      // Every subscription slot's id and outstanding id (a slot freed without its SUBACK may keep a stale id,
+      // which only makes this skip that id for now).
+      for (let at = this.idAt(0); at < this.incomingAt && !taken; at += 2) {
+        taken = wire.readU16(this.slotBytes, at) === id;
       }
       if (!taken) {
         return id;

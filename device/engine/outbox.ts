@@ -2,10 +2,9 @@
 // until the broker has acknowledged it. A slot is queued (not yet sent on the current link), waiting
 // for PUBACK/PUBREC, or waiting for PUBCOMP. Slot order is publish order, which is resend order.
 //
-// Everything lives in one byte buffer (a part of the engine's one allocation): the slots, slot i at
-// i * slotSize, then each slot's state in META bytes. Arrays of numbers would cost each engine a few
-// hundred bytes of array headers and element stores (and a view per slot), which a fleet of 100,000
-// engines multiplies.
+// All of it lives in one byte buffer, a part of the engine's one allocation: the slots, slot i at
+// i * slotSize, then META bytes of state per slot. Arrays of numbers would cost each engine a few hundred
+// bytes of array headers and element stores (and a view per slot), which a fleet of 100,000 multiplies.
 
 import { Bytes, byteAt, setByte } from "../platform/bytes";
 import { readU16, writeU16 } from "../codec/wire";
@@ -15,127 +14,117 @@ export const QUEUED = 1;
 export const AWAIT_ACK = 2;
 export const AWAIT_COMPLETE = 3;
 
-// A slot's state bytes: state, whether it was sent on the current link, its rank among the used slots
-// (0 = published first; 16 bits, so any slot count works) and its packet id. Its QoS and length are read
-// from the stored PUBLISH's fixed header, so they cost nothing and bound no slot size.
-const STATE = 0;
+// A slot's state bytes: its state; 1 once it was sent on the current link; its rank among the used slots
+// (0 = published first; 16 bits, so any slot count works); its packet id; the stored PUBLISH's length.
 const SENT = 1;
 const RANK = 2;
 const ID = 4;
-const META = 6;
-
-/** The bytes an Outbox of `capacity` slots of `slotSize` bytes takes in its buffer. */
-export function outboxSize(capacity: number, slotSize: number): number {
-  return capacity * (slotSize + META);
-}
+const LENGTH = 6;
+export const META = 8;
 
 export class Outbox {
   readonly capacity: number;
-  readonly slotSize: number;
-  /** The slots and their state: the first outboxSize(capacity, slotSize) bytes of it. */
-  readonly buffer: Bytes;
+  /** The slots and their state: the first capacity * (slotSize + META) bytes. */
+  readonly slots: Bytes;
+  private readonly slotSize: number;
   /** Where the state bytes start. */
   private readonly meta: number;
   used = 0;
   queued = 0;
   inflight = 0;
 
-  constructor(buffer: Bytes, capacity: number, slotSize: number) {
-    this.buffer = buffer;
+  constructor(slots: Bytes, capacity: number, slotSize: number) {
+    this.slots = slots;
     this.capacity = capacity;
     this.slotSize = slotSize;
     this.meta = capacity * slotSize;
   }
 
-  /** Where slot `slot`'s PUBLISH starts in `buffer`. */
-  offset(slot: number): number {
+  /** Where slot `slot`'s PUBLISH starts in `slots`. */
+  offsetOf(slot: number): number {
     return slot * this.slotSize;
   }
 
-  state(slot: number): number {
-    return byteAt(this.buffer, this.meta + slot * META + STATE);
+  /** Where slot `slot`'s state bytes start. */
+  private metaOf(slot: number): number {
+    return this.meta + slot * META;
   }
 
-  qos(slot: number): number {
-    return (byteAt(this.buffer, this.offset(slot)) >> 1) & 3;
+  stateOf(slot: number): number {
+    return byteAt(this.slots, this.metaOf(slot));
   }
 
-  packetId(slot: number): number {
-    return readU16(this.buffer, this.meta + slot * META + ID);
+  /** The QoS, from the stored PUBLISH's first byte. */
+  qosOf(slot: number): number {
+    return (byteAt(this.slots, this.offsetOf(slot)) >> 1) & 3;
   }
 
-  /** The length of the stored PUBLISH: its fixed header and the remaining length that header gives. */
-  size(slot: number): number {
-    const start = this.offset(slot);
-    let at = start + 1;
-    let remaining = 0;
-    let scale = 1;
-    let digit = 0;
-    do {
-      digit = byteAt(this.buffer, at);
-      at++;
-      remaining += (digit & 0x7f) * scale;
-      scale *= 128;
-    } while ((digit & 0x80) !== 0);
-    return at - start + remaining;
+  idOf(slot: number): number {
+    return readU16(this.slots, this.metaOf(slot) + ID);
+  }
+
+  lengthOf(slot: number): number {
+    return readU16(this.slots, this.metaOf(slot) + LENGTH);
   }
 
   /** A free slot's index, or -1. */
   freeSlot(): number {
     for (let i = 0; i < this.capacity; i++) {
-      if (this.state(i) === FREE) {
+      if (this.stateOf(i) === FREE) {
         return i;
       }
     }
     return -1;
   }
 
-  /** Marks a free slot whose bytes now hold an encoded PUBLISH as queued, last in order. */
-  enqueue(slot: number, packetId: number): void {
-    const at = this.meta + slot * META;
-    writeU16(this.buffer, at + ID, packetId);
-    writeU16(this.buffer, at + RANK, this.used);
-    setByte(this.buffer, at + SENT, 0);
+  /** Marks a free slot whose bytes now hold an encoded PUBLISH of `length` bytes as queued, last in order. */
+  enqueue(slot: number, length: number, packetId: number): void {
+    const at = this.metaOf(slot);
+    setByte(this.slots, at + SENT, 0);
+    writeU16(this.slots, at + RANK, this.used);
+    writeU16(this.slots, at + ID, packetId);
+    writeU16(this.slots, at + LENGTH, length);
     this.setState(slot, QUEUED);
   }
 
   setState(slot: number, state: number): void {
-    const buffer = this.buffer;
-    const at = this.meta + slot * META;
-    const before = byteAt(buffer, at + STATE);
+    const slots = this.slots;
+    const at = this.metaOf(slot);
+    const before = byteAt(slots, at);
     this.used += (state !== FREE ? 1 : 0) - (before !== FREE ? 1 : 0);
     this.queued += (state === QUEUED ? 1 : 0) - (before === QUEUED ? 1 : 0);
     this.inflight += (state >= AWAIT_ACK ? 1 : 0) - (before >= AWAIT_ACK ? 1 : 0);
     if (state === FREE && before !== FREE) {
-      // The slots published after this one move up a rank, so the ranks stay 0 .. used-1.
-      const rank = readU16(buffer, at + RANK);
+      // The slots published after this one move up a rank, so the used slots' ranks stay 0 .. used-1 (a
+      // free slot's rank means nothing until enqueue sets it).
+      const rank = readU16(slots, at + RANK);
       for (let i = 0; i < this.capacity; i++) {
-        const other = this.meta + i * META;
-        const r = readU16(buffer, other + RANK);
-        if (byteAt(buffer, other + STATE) !== FREE && r > rank) {
-          writeU16(buffer, other + RANK, r - 1);
+        const other = this.metaOf(i) + RANK;
+        const r = readU16(slots, other);
+        if (r > rank) {
+          writeU16(slots, other, r - 1);
         }
       }
     }
-    setByte(buffer, at + STATE, state);
+    setByte(slots, at, state);
   }
 
   /** Records that the slot went out on the current link. */
   markSent(slot: number): void {
-    setByte(this.buffer, this.meta + slot * META + SENT, 1);
+    setByte(this.slots, this.metaOf(slot) + SENT, 1);
   }
 
   /** A new link: nothing has been sent on it yet. */
   clearSent(): void {
     for (let i = 0; i < this.capacity; i++) {
-      setByte(this.buffer, this.meta + i * META + SENT, 0);
+      setByte(this.slots, this.metaOf(i) + SENT, 0);
     }
   }
 
   /** The slot waiting in `state` for `packetId`, or -1. */
   find(state: number, packetId: number): number {
     for (let i = 0; i < this.capacity; i++) {
-      if (this.state(i) === state && this.packetId(i) === packetId) {
+      if (this.stateOf(i) === state && this.idOf(i) === packetId) {
         return i;
       }
     }
@@ -145,7 +134,7 @@ export class Outbox {
   /** True when a stored message uses `packetId`. */
   usesPacketId(packetId: number): boolean {
     for (let i = 0; i < this.capacity; i++) {
-      if (this.state(i) !== FREE && this.qos(i) > 0 && this.packetId(i) === packetId) {
+      if (this.stateOf(i) !== FREE && this.qosOf(i) > 0 && this.idOf(i) === packetId) {
         return true;
       }
     }
@@ -157,15 +146,15 @@ export class Outbox {
    * a slot not yet sent on the current link.
    */
   earliest(state: number, unsent: boolean): number {
-    const buffer = this.buffer;
+    const slots = this.slots;
     let best = -1;
     let bestRank = 0;
     for (let i = 0; i < this.capacity; i++) {
-      const at = this.meta + i * META;
-      const s = byteAt(buffer, at + STATE);
-      const matches = state === AWAIT_ACK ? s >= AWAIT_ACK : s === state;
-      const rank = readU16(buffer, at + RANK);
-      if (matches && (!unsent || byteAt(buffer, at + SENT) === 0) && (best < 0 || rank < bestRank)) {
+      const at = this.metaOf(i);
+      const s = byteAt(slots, at);
+      const rank = readU16(slots, at + RANK);
+      if ((state === AWAIT_ACK ? s >= AWAIT_ACK : s === state) && (!unsent || byteAt(slots, at + SENT) === 0) &&
+        (best < 0 || rank < bestRank)) {
         best = i;
         bestRank = rank;
       }
@@ -175,8 +164,8 @@ export class Outbox {
 
   /** Sets or clears the DUP flag of the stored PUBLISH ([MQTT-3.3.1-1]). */
   setDup(slot: number, dup: boolean): void {
-    const at = this.offset(slot);
-    const first = byteAt(this.buffer, at);
-    setByte(this.buffer, at, dup ? first | 0x08 : first & 0xf7);
+    const at = this.offsetOf(slot);
+    const first = byteAt(this.slots, at);
+    setByte(this.slots, at, dup ? first | 0x08 : first & 0xf7);
   }
 }
