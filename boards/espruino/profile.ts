@@ -7,6 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineOptions } from "../../device/engine/options";
 import { framerBufferSize } from "../../device/codec/framer";
+import { META } from "../../device/engine/outbox";
+import { SUBSCRIPTION_SLOT_BYTES, INCOMING_SLOT_BYTES } from "../../device/engine/engine";
 import { RECEIVE_CHUNK } from "../../device/platform/espruino/client";
 
 export const BOARDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -68,13 +70,13 @@ export function bufferVariables(bytes: number, variableBytes: number): number {
 }
 
 export interface MemoryUse {
-  /** Bytes of the client's buffers: receive, transmit, message slots (one block) and the driver's chunk. */
+  /** Bytes of the client's buffers: receive, transmit, message slots and slot state (one block) and the driver's chunk. */
   bufferBytes: number;
   /** Variables those buffers take: exact, from Espruino's flat-string layout. */
   bufferVariables: number;
   /**
-   * Variables of the per-slot state (arrays of numbers, one variable per element; subscription objects):
-   * an estimate from Espruino's variable layout, not measured on a board.
+   * Variables of the per-slot objects (subscriptions) and the 5.0 property tables: an estimate from
+   * Espruino's variable layout, not measured on a board.
    */
   slotVariables: number;
   total: number;
@@ -82,10 +84,9 @@ export interface MemoryUse {
   budget: number;
 }
 
-// Per-slot state, in variables (device/engine/outbox.ts, engine.ts): a message slot is 6 numbers and a view
-// (view + element), a subscription slot 3 numbers and a Subscription object (object, 5 fields, topic text).
-const MESSAGE_SLOT_VARIABLES = 6 + 2;
-const SUBSCRIPTION_SLOT_VARIABLES = 3 + 1 + 5 + 4;
+// Per-slot state, in variables (device/engine/outbox.ts, engine.ts): a slot's state is bytes in the engine's
+// block; a subscription slot also has a Subscription object (array element, object, 5 fields, topic text).
+const SUBSCRIPTION_SLOT_VARIABLES = 1 + 5 + 4;
 /** MQTT 5.0: the two property tables of the received packet, 43 entries each (codec/packets.ts). */
 const MQTT5_TABLE_VARIABLES = 2 * 43;
 
@@ -93,11 +94,11 @@ const MQTT5_TABLE_VARIABLES = 2 * 43;
 export function memoryUse(profile: BoardProfile): MemoryUse {
   const o = profileOptions(profile);
   const slots = o.inflightWindow + o.queueSlots;
-  const block = framerBufferSize(o.receiveBufferSize) + o.transmitBufferSize + slots * o.messageSlotSize;
+  const block = framerBufferSize(o.receiveBufferSize) + o.transmitBufferSize + slots * (o.messageSlotSize + META) +
+    o.subscriptionSlots * SUBSCRIPTION_SLOT_BYTES + o.incomingQos2Slots * INCOMING_SLOT_BYTES;
   const size = profile.espruino.variableBytes;
   const bufferVars = bufferVariables(block, size) + bufferVariables(RECEIVE_CHUNK, size);
-  const slotVars = slots * MESSAGE_SLOT_VARIABLES + o.subscriptionSlots * SUBSCRIPTION_SLOT_VARIABLES +
-    o.incomingQos2Slots + (o.protocolVersion === 5 ? MQTT5_TABLE_VARIABLES : 0);
+  const slotVars = o.subscriptionSlots * SUBSCRIPTION_SLOT_VARIABLES + (o.protocolVersion === 5 ? MQTT5_TABLE_VARIABLES : 0);
   return {
     bufferBytes: block + RECEIVE_CHUNK,
     bufferVariables: bufferVars,

@@ -49,6 +49,9 @@ const SUB_FREE = 0;
 const SUB_PENDING = 1;
 const SUB_ACTIVE = 2;
 const SUB_UNSUBSCRIBING = 3;
+/** Bytes of state per subscription slot (a state byte, its packet id, an outstanding id) and per incoming QoS 2 slot. */
+export const SUBSCRIPTION_SLOT_BYTES = 5;
+export const INCOMING_SLOT_BYTES = 2;
 
 export class Counters {
   connects = 0;
@@ -115,8 +118,8 @@ export class Engine {
     // The receive buffer, the transmit buffer, the message slots and the slots' state, in one allocation.
     const slots = options.inflightWindow + options.queueSlots;
     this.subscriptionsAt = slots * (options.messageSlotSize + box.META);
-    this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * 5;
-    const storeSize = this.incomingAt + options.incomingQos2Slots * 2;
+    this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * SUBSCRIPTION_SLOT_BYTES;
+    const storeSize = this.incomingAt + options.incomingQos2Slots * INCOMING_SLOT_BYTES;
     bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize + storeSize);
     this.framer = new framing.Framer(options.receiveBufferSize);
     this.transmit = bytes.newBytes(options.transmitBufferSize);
@@ -215,7 +218,7 @@ export class Engine {
     }
     let slot = this.outbox.freeSlot();
     if (slot < 0 && this.options.queuePolicy === DROP_OLDEST) {
-      slot = this.outbox.earliest(box.QUEUED, false);
+      slot = this.outbox.earliest(box.QUEUED);
       if (slot >= 0) {
         this.outbox.setState(slot, box.FREE);
         this.counters.drops++;
@@ -533,14 +536,15 @@ export class Engine {
       return;
     }
     // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (DUP set) and PUBREL, in their original order.
-    for (let slot = outbox.earliest(box.AWAIT_ACK, true); slot >= 0; slot = outbox.earliest(box.AWAIT_ACK, true)) {
-      outbox.markSent(slot);
+    for (let slot = outbox.earliest(box.AWAIT_ACK); slot >= 0; slot = outbox.earliest(box.AWAIT_ACK)) {
+      // The same state again: marks it sent on this link.
+      outbox.setState(slot, outbox.stateOf(slot));
       this.counters.retransmits++;
       if (outbox.stateOf(slot) === box.AWAIT_ACK) {
         outbox.setDup(slot, true);
         this.write(this.slotBytes, outbox.offsetOf(slot), outbox.lengthOf(slot));
       } else {
-        this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, outbox.idOf(slot), 0, null));
+        this.sendAck(mqtt.PUBREL, outbox.idOf(slot), 0);
       }
     }
   }
@@ -556,7 +560,7 @@ export class Engine {
       window = this.brokerReceiveMaximum;
     }
     while (outbox.queued > 0) {
-      const slot = outbox.earliest(box.QUEUED, false);
+      const slot = outbox.earliest(box.QUEUED);
       const qos = outbox.qosOf(slot);
       const size = outbox.lengthOf(slot);
       if (qos > 0 && outbox.inflight >= window) {
@@ -567,7 +571,6 @@ export class Engine {
         outbox.setState(slot, box.FREE);
         this.counters.drops++;
       } else {
-        outbox.markSent(slot);
         outbox.setState(slot, qos > 0 ? box.AWAIT_ACK : box.FREE);
         this.sendPublish(this.slotBytes, outbox.offsetOf(slot), size);
         if (this.state !== CONNECTED) {
@@ -591,7 +594,7 @@ export class Engine {
         if (held === id) {
           // Already delivered, PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
           this.counters.duplicatesSuppressed++;
-          this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREC, id, 0, null));
+          this.sendAck(mqtt.PUBREC, id, 0);
           return;
         }
         if (held === 0 && free < 0) {
@@ -611,7 +614,7 @@ export class Engine {
       return;
     }
     if (packet.qos > 0) {
-      this.sendControl(encode.encodeAck(this.transmit, 0, this.version, packet.qos === 1 ? mqtt.PUBACK : mqtt.PUBREC, id, 0, null));
+      this.sendAck(packet.qos === 1 ? mqtt.PUBACK : mqtt.PUBREC, id, 0);
     }
   }
 
@@ -632,7 +635,7 @@ export class Engine {
       // A PUBREC repeated after our PUBREL: send the PUBREL again.
       slot = outbox.find(box.AWAIT_COMPLETE, id);
       if (slot >= 0) {
-        this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, id, 0, null));
+        this.sendAck(mqtt.PUBREL, id, 0);
         return;
       }
     }
@@ -654,7 +657,7 @@ export class Engine {
       return;
     }
     outbox.setState(slot, box.AWAIT_COMPLETE);
-    this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBREL, id, 0, null));
+    this.sendAck(mqtt.PUBREL, id, 0);
   }
 
   private complete(slot: number, type: number, reasonCode: number): void {
@@ -674,8 +677,7 @@ export class Engine {
       }
     }
     // An unknown id still gets its PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
-    this.sendControl(encode.encodeAck(this.transmit, 0, this.version, mqtt.PUBCOMP, id,
-      mqtt.MQTT5 && this.version === mqtt.MQTT_5 ? reason : 0, null));
+    this.sendAck(mqtt.PUBCOMP, id, mqtt.MQTT5 && this.version === mqtt.MQTT_5 ? reason : 0);
   }
 
   private handleSubscriptionAck(packet: Packet): void {
@@ -771,6 +773,11 @@ export class Engine {
     this.counters.messagesSent++;
     this.write(buffer, offset, length);
     return 0;
+  }
+
+  /** PUBACK, PUBREC, PUBREL or PUBCOMP (`type`) for `packetId`, with a 5.0 reason code. */
+  private sendAck(type: number, packetId: number, reasonCode: number): void {
+    this.sendControl(encode.encodeAck(this.transmit, 0, this.version, type, packetId, reasonCode, null));
   }
 
   /** Sends a packet encoded into the transmit buffer (or an encode error, which is a bug: dropped and counted). */

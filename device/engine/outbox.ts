@@ -14,8 +14,9 @@ export const QUEUED = 1;
 export const AWAIT_ACK = 2;
 export const AWAIT_COMPLETE = 3;
 
-// A slot's state bytes: its state; 1 once it was sent on the current link; its rank among the used slots
-// (0 = published first; 16 bits, so any slot count works); its packet id; the stored PUBLISH's length.
+// A slot's state bytes: its state; 1 once it went out on the current link (set with a waiting state, cleared
+// when a link opens); its rank among the used slots (0 = published first; 16 bits, so any slot count works);
+// its packet id; the stored PUBLISH's length.
 const SENT = 1;
 const RANK = 2;
 const ID = 4;
@@ -80,13 +81,16 @@ export class Outbox {
   /** Marks a free slot whose bytes now hold an encoded PUBLISH of `length` bytes as queued, last in order. */
   enqueue(slot: number, length: number, packetId: number): void {
     const at = this.metaOf(slot);
-    setByte(this.slots, at + SENT, 0);
     writeU16(this.slots, at + RANK, this.used);
     writeU16(this.slots, at + ID, packetId);
     writeU16(this.slots, at + LENGTH, length);
     this.setState(slot, QUEUED);
   }
 
+  /**
+   * A waiting state means the slot is going out now (flushQueue), or again (resendInflight sets the state it
+   * has): either way it has gone out on the current link.
+   */
   setState(slot: number, state: number): void {
     const slots = this.slots;
     const at = this.metaOf(slot);
@@ -107,11 +111,7 @@ export class Outbox {
       }
     }
     setByte(slots, at, state);
-  }
-
-  /** Records that the slot went out on the current link. */
-  markSent(slot: number): void {
-    setByte(this.slots, this.metaOf(slot) + SENT, 1);
+    setByte(slots, at + SENT, state >= AWAIT_ACK ? 1 : 0);
   }
 
   /** A new link: nothing has been sent on it yet. */
@@ -134,7 +134,8 @@ export class Outbox {
   /** True when a stored message uses `packetId`. */
   usesPacketId(packetId: number): boolean {
     for (let i = 0; i < this.capacity; i++) {
-      if (this.stateOf(i) !== FREE && this.qosOf(i) > 0 && this.idOf(i) === packetId) {
+      // A QoS 0 message is stored with id 0, which is never allocated.
+      if (this.stateOf(i) !== FREE && this.idOf(i) === packetId) {
         return true;
       }
     }
@@ -142,10 +143,10 @@ export class Outbox {
   }
 
   /**
-   * The earliest slot in `state` (or, with AWAIT_ACK, in either waiting state), or -1. With `unsent`, only
-   * a slot not yet sent on the current link.
+   * The earliest slot in `state` (or, with AWAIT_ACK, in either waiting state) not yet sent on the current
+   * link (which every queued slot is), or -1.
    */
-  earliest(state: number, unsent: boolean): number {
+  earliest(state: number): number {
     const slots = this.slots;
     let best = -1;
     let bestRank = 0;
@@ -153,7 +154,7 @@ export class Outbox {
       const at = this.metaOf(i);
       const s = byteAt(slots, at);
       const rank = readU16(slots, at + RANK);
-      if ((state === AWAIT_ACK ? s >= AWAIT_ACK : s === state) && (!unsent || byteAt(slots, at + SENT) === 0) &&
+      if ((state === AWAIT_ACK ? s >= AWAIT_ACK : s === state) && byteAt(slots, at + SENT) === 0 &&
         (best < 0 || rank < bestRank)) {
         best = i;
         bestRank = rank;
