@@ -291,8 +291,9 @@ class Pump {
 }
 
 /**
- * Counts the subscriber socket's reads, to show how the broker chunked the stream: a diagnostic only (an
- * extra 'data' listener, the same on both sides; for starling it reaches into the driver's socket).
+ * Counts the subscriber's socket reads, to show how the broker chunked the stream: a diagnostic only. On
+ * MQTT.js's side an extra 'data' listener; on starling's, which reads from Node's TCP handle without a
+ * stream, a count in front of the client's transportData (each call is one read).
  */
 function countReads(socket: unknown, pump: Pump): void {
   if (socket instanceof net.Socket) {
@@ -302,6 +303,14 @@ function countReads(socket: unknown, pump: Pump): void {
   } else {
     pump.reads = -1;
   }
+}
+
+function countStarlingReads(client: NodeClient, pump: Pump): void {
+  const transportData = client.transportData;
+  client.transportData = function (transport, bytes, length) {
+    pump.reads++;
+    transportData.call(this, transport, bytes, length);
+  };
 }
 
 async function starlingThroughput(port: number, qos: number, options: Options, payload: Buffer): Promise<Throughput> {
@@ -323,7 +332,7 @@ async function starlingThroughput(port: number, qos: number, options: Options, p
     }
     return true;
   });
-  countReads((subscriber.client as unknown as { socket: unknown }).socket, pump);
+  countStarlingReads(subscriber.client, pump);
   let badPayload = 0;
   subscriber.onMessage = (packet) => {
     if (packet.payloadLength !== length) badPayload++;
