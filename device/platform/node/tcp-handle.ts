@@ -58,7 +58,7 @@ function loadBinding(): Binding | null {
     const stream = load("stream_wrap");
     const constants = tcp.constants as { SOCKET?: number } | undefined;
     const ok = typeof tcp.TCP === "function" && typeof tcp.TCPConnectWrap === "function" && typeof stream.WriteWrap === "function" &&
-      stream.streamBaseState instanceof Int32Array && typeof stream.kReadBytesOrError === "number" && typeof constants?.SOCKET === "number" &&
+      stream.streamBaseState instanceof Int32Array && typeof stream.kReadBytesOrError === "number" && constants !== undefined && typeof constants.SOCKET === "number" &&
       typeof (tcp.TCP as { prototype: { useUserBuffer?: unknown } }).prototype.useUserBuffer === "function";
     if (!ok) {
       return null;
