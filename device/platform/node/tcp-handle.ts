@@ -1,8 +1,7 @@
 // Plain TCP over Node's own TCP handle (the `tcp_wrap` binding that net.Socket is built on), without the
 // stream around it. Why: a net.Socket carries a Duplex stream's state objects, its listeners and a Buffer
-// made per read; measured here with 5,000 connections each (scratch/mem-parts.ts, see bench/README.md
-// "fleet"): 1.4 KB of heap and 3.6 KB of resident memory per net.Socket, 0.45 KB and 2.1 KB per handle. The
-// simulator holds 100,000 connections. Reads also land in one buffer shared by every connection of the
+// made per read; measured with 5,000 connections each (`npx tsx bench/fleet-parts.ts`): 3.8 KB of resident
+// memory per net.Socket, 2.0 KB per handle. The simulator holds 100,000 connections. Reads also land in one buffer shared by every connection of the
 // process (each read is handed to the engine, which copies it, before the next one), so a read allocates
 // nothing.
 //

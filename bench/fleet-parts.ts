@@ -1,0 +1,144 @@
+// What a fleet device's parts cost, each measured alone: N connected net.Sockets, N connections over
+// Node's TCP handle (the transport starling's Node client uses for plain TCP), and N bare engines with the
+// fleet's device options. Each kind runs in a fresh child process (bundled, --expose-gc, the device
+// processes' 1 MB semispaces) that reads RSS and heap after two GCs before and after making N, and prints
+// the difference per item. The connections go to Debian's mosquitto and each sends a CONNECT and reads its
+// CONNACK, so both kinds have read and written once.
+//
+//   npx tsx bench/fleet-parts.ts            5,000 of each
+//   npx tsx bench/fleet-parts.ts --count N
+
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { Engine, EngineOptions } from "../device/engine";
+import { openTransport, Transport } from "../device/platform/node/transport";
+import { bundledModule } from "../simulator/run";
+import { findProgram, startMosquitto } from "../host-tests/peers";
+
+type Kind = "net.Socket" | "TCP handle" | "engine";
+const KINDS: Kind[] = ["net.Socket", "TCP handle", "engine"];
+
+interface PerItem {
+  rss: number;
+  heap: number;
+  external: number;
+}
+
+/** A 3.1.1 CONNECT with client id "aaaa", clean session, keep-alive 60 s. */
+const CONNECT = Buffer.from([0x10, 16, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, 4, 0x61, 0x61, 0x61, 0x61]);
+
+/** The source address of connection i: 200 per loopback address, as the fleet spreads them. */
+function sourceAddress(i: number): string {
+  const k = Math.floor(i / 200);
+  return `127.8.${k >> 8}.${(k & 255) + 1}`;
+}
+
+function connectSocket(i: number, port: number, kept: unknown[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port, localAddress: sourceAddress(i) });
+    socket.setNoDelay(true);
+    socket.on("connect", () => socket.write(CONNECT));
+    socket.on("data", () => resolve());
+    socket.on("error", reject);
+    socket.on("close", () => undefined);
+    kept.push(socket);
+  });
+}
+
+function connectHandle(i: number, port: number, kept: unknown[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    kept.push(openTransport({ host: "127.0.0.1", port, tls: null, localAddress: sourceAddress(i) }, {
+      transportOpened: (transport: Transport) => transport.send(Buffer.from(CONNECT)),
+      transportData: () => resolve(),
+      transportClosed: (_transport: Transport, error: string) => reject(new Error(`closed: ${error}`)),
+    }));
+  });
+}
+
+/** The options the fleet gives a device (simulator/fleet.ts deviceOptions, telemetry at 0.1 msg/s). */
+function deviceEngine(i: number): Engine {
+  const options = new EngineOptions();
+  options.clientId = `parts-${i}`;
+  options.cleanStart = false;
+  options.sessionExpiry = 600;
+  options.receiveBufferSize = 128;
+  options.transmitBufferSize = 128;
+  options.incomingQos2Slots = 0;
+  options.subscriptionSlots = 0;
+  options.messageSlotSize = 103;
+  options.inflightWindow = 4;
+  options.queueSlots = 5;
+  return new Engine(options, { open() {}, write() {}, close() {} },
+    { connected() {}, disconnected() {}, message() {}, acknowledged() {} });
+}
+
+async function settled(): Promise<NodeJS.MemoryUsage> {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  gc();
+  return process.memoryUsage();
+}
+
+async function child(kind: Kind, count: number, port: number): Promise<void> {
+  const kept: unknown[] = [];
+  const before = await settled();
+  for (let i = 0; i < count; i++) {
+    if (kind === "net.Socket") await connectSocket(i, port, kept);
+    else if (kind === "TCP handle") await connectHandle(i, port, kept);
+    else kept.push(deviceEngine(i));
+  }
+  const after = await settled();
+  const per = (field: "rss" | "heapUsed" | "external") => (after[field] - before[field]) / count;
+  const result: PerItem = { rss: per("rss"), heap: per("heapUsed"), external: per("external") };
+  process.stdout.write(JSON.stringify(result) + "\n");
+  process.exit(0);
+}
+
+function measure(kind: Kind, count: number, port: number): Promise<PerItem> {
+  const script = bundledModule(fileURLToPath(import.meta.url));
+  return new Promise((resolve, reject) => {
+    const run = spawn(process.execPath, ["--expose-gc", "--max-semi-space-size=1", script, "--child", kind, String(count), String(port)],
+      { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    run.stdout.on("data", (data: Buffer) => { out += data.toString(); });
+    run.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as PerItem) : reject(new Error(`${kind}: the measuring process exited with ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === "--child") {
+    await child(argv[1] as Kind, Number(argv[2]), Number(argv[3]));
+    return;
+  }
+  const count = argv[0] === "--count" ? Number(argv[1]) : 5000;
+  if (!(count >= 100 && count <= 15000)) {
+    console.error("usage: tsx bench/fleet-parts.ts [--count N]   (N from 100 to 15,000: a process may hold 20,000 open files)");
+    process.exit(2);
+  }
+  if (findProgram("mosquitto") === null) {
+    console.error("bench/fleet-parts needs Debian's mosquitto: apt-get install mosquitto");
+    process.exit(2);
+  }
+  const broker = await startMosquitto();
+  try {
+    console.log(`bench/fleet-parts: ${count.toLocaleString("en-US")} of each, in a fresh process each; Node ${process.version}`);
+    console.log(`${"".padEnd(12)}${"RSS".padStart(10)}${"heap".padStart(10)}${"external".padStart(10)}   (bytes per item)`);
+    const results = new Map<Kind, PerItem>();
+    for (const kind of KINDS) {
+      const r = await measure(kind, count, broker.port);
+      results.set(kind, r);
+      console.log(`${kind.padEnd(12)}${Math.round(r.rss).toLocaleString("en-US").padStart(10)}${Math.round(r.heap).toLocaleString("en-US").padStart(10)}` +
+        `${Math.round(r.external).toLocaleString("en-US").padStart(10)}`);
+    }
+    const socket = results.get("net.Socket")!;
+    const handle = results.get("TCP handle")!;
+    console.log(`a TCP handle takes ${(socket.rss / handle.rss).toFixed(2)}x less resident memory than a net.Socket (heap ${(socket.heap / handle.heap).toFixed(2)}x)`);
+  } finally {
+    await broker.close();
+  }
+}
+
+void main();
