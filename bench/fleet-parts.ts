@@ -1,6 +1,6 @@
 // What a fleet device's parts cost, each measured alone: N connected net.Sockets, N connections over
 // Node's TCP handle (the transport starling's Node client uses for plain TCP), and N bare engines with the
-// fleet's device options. Each kind runs in a fresh child process (bundled, --expose-gc, the device
+// options the fleet gives its devices in `npm run bench:fleet`. Each kind runs in a fresh child process (bundled, --expose-gc, the device
 // processes' 1 MB semispaces) that reads RSS and heap after two GCs before and after making N, and prints
 // the difference per item. The connections go to Debian's mosquitto and each sends a CONNECT and reads its
 // CONNACK, so both kinds have read and written once.
@@ -11,9 +11,12 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { Engine, EngineOptions } from "../device/engine";
+import { Engine } from "../device/engine";
 import { openTransport, Transport } from "../device/platform/node/transport";
+import { deviceOptions } from "../simulator/fleet";
 import { bundledModule } from "../simulator/run";
+import { planSlice } from "../simulator/scenario";
+import type { RunConfig } from "../simulator/types";
 import { findProgram, startMosquitto } from "../host-tests/peers";
 
 type Kind = "net.Socket" | "TCP handle" | "engine";
@@ -56,22 +59,22 @@ function connectHandle(i: number, port: number, kept: unknown[]): Promise<void> 
   });
 }
 
-/** The options the fleet gives a device (simulator/fleet.ts deviceOptions, telemetry at 0.1 msg/s). */
+/** The telemetry run of `npm run bench:fleet` (0.1 messages/s, keep-alive 30 s), whose devices' engines are measured. */
+const FLEET: RunConfig = {
+  brokers: [], assign: "round-robin", devices: 15000, shard: { index: 0, count: 1 }, processes: 0, sourceIps: [],
+  scenario: "telemetry", qos: 1, rate: 0.1, payload: 64, duration: 60, ramp: 20, seed: 1, protocol: 4, keepAlive: 30,
+  keepAliveGrace: 6, username: null, password: null, clientId: "parts-{i}", topic: "parts/{group}/{id}", report: null,
+  latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, faultNoResend: false,
+};
+
+/** Device i's engine, with the options the fleet gives it (simulator/fleet.ts deviceOptions). */
 function deviceEngine(i: number): Engine {
-  const options = new EngineOptions();
-  options.clientId = `parts-${i}`;
-  options.cleanStart = false;
-  options.sessionExpiry = 600;
-  options.receiveBufferSize = 128;
-  options.transmitBufferSize = 128;
-  options.incomingQos2Slots = 0;
-  options.subscriptionSlots = 0;
-  options.messageSlotSize = 103;
-  options.inflightWindow = 4;
-  options.queueSlots = 5;
-  return new Engine(options, { open() {}, write() {}, close() {} },
+  const [plan] = planSlice(FLEET, { first: i, end: i + 1 });
+  return new Engine(deviceOptions(FLEET, plan, null, OFFLINE), { open() {}, write() {}, close() {} },
     { connected() {}, disconnected() {}, message() {}, acknowledged() {} });
 }
+
+const OFFLINE = new TextEncoder().encode("offline");
 
 async function settled(): Promise<NodeJS.MemoryUsage> {
   const gc = (globalThis as { gc?: () => void }).gc!;

@@ -488,7 +488,7 @@ function longestOutageMs(config: RunConfig): number {
  * messages of the longest time it may spend without a link in the run (longestOutageMs, then the backoff
  * cap), and no more.
  */
-function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array | null, offline: Uint8Array): EngineOptions {
+export function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array | null, offline: Uint8Array): EngineOptions {
   const options = baseOptions(config, password);
   options.clientId = plan.id;
   options.seed = plan.seed;

@@ -69,6 +69,15 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+/** A transport to the test's server, opened, with the server's side of it. */
+async function openedPair(endpoint: Endpoint): Promise<{ record: Recorded; transport: Transport; peer: net.Socket }> {
+  const record = recorder();
+  const connection = nextConnection();
+  const transport = openTransport(endpoint, record.owner);
+  await record.opened;
+  return { record, transport, peer: await connection };
+}
+
 const kinds: [string, () => Endpoint, string][] = [
   ["TCP handle (an IP address)", () => ({ host: "127.0.0.1", port, tls: null }), "TcpHandleTransport"],
   ["net.Socket (a host name)", () => ({ host: "localhost", port, tls: null }), "StreamTransport"],
@@ -90,12 +99,8 @@ function sendPattern(transport: Transport): Buffer {
 
 describe.each(kinds)("%s", (_name, endpoint, className) => {
   it("opens, carries bytes both ways intact, and reports the peer's close once, without an error", async () => {
-    const record = recorder();
-    const connection = nextConnection();
-    const transport = openTransport(endpoint(), record.owner);
+    const { record, transport, peer } = await openedPair(endpoint());
     expect(transport.constructor.name).toBe(className);
-    await record.opened;
-    const peer = await connection;
     const fromPeer: Buffer[] = [];
     peer.on("data", (chunk: Buffer) => fromPeer.push(chunk));
     transport.send(Buffer.from("hello "));
@@ -110,11 +115,7 @@ describe.each(kinds)("%s", (_name, endpoint, className) => {
   });
 
   it("keeps a chunk it could not write at once until it is written (8 MB to a peer that reads late, a GC between)", async () => {
-    const record = recorder();
-    const connection = nextConnection();
-    const transport = openTransport(endpoint(), record.owner);
-    await record.opened;
-    const peer = await connection;
+    const { record, transport, peer } = await openedPair(endpoint());
     peer.pause();
     // More than the socket buffers hold: the rest is written later, from memory only the transport refers to.
     const expected = sendPattern(transport);
@@ -131,11 +132,7 @@ describe.each(kinds)("%s", (_name, endpoint, className) => {
   });
 
   it("after destroy(): closed once, later; nothing read or sent any more", async () => {
-    const record = recorder();
-    const connection = nextConnection();
-    const transport = openTransport(endpoint(), record.owner);
-    await record.opened;
-    const peer = await connection;
+    const { record, transport, peer } = await openedPair(endpoint());
     const fromPeer: Buffer[] = [];
     peer.on("data", (chunk: Buffer) => fromPeer.push(chunk));
     transport.destroy();
@@ -151,11 +148,7 @@ describe.each(kinds)("%s", (_name, endpoint, className) => {
   });
 
   it("pause() stops reading: what the peer sends then waits", async () => {
-    const record = recorder();
-    const connection = nextConnection();
-    const transport = openTransport(endpoint(), record.owner);
-    await record.opened;
-    const peer = await connection;
+    const { record, transport, peer } = await openedPair(endpoint());
     transport.pause();
     peer.write("held");
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -189,11 +182,8 @@ describe("errors name their cause", () => {
   });
 
   it("the peer resets the connection: closed with ECONNRESET", async () => {
-    const record = recorder();
-    const connection = nextConnection();
-    openTransport({ host: "127.0.0.1", port, tls: null }, record.owner);
-    await record.opened;
-    (await connection).resetAndDestroy();
+    const { record, peer } = await openedPair({ host: "127.0.0.1", port, tls: null });
+    peer.resetAndDestroy();
     expect(await record.closed).toBe("ECONNRESET");
   });
 });
