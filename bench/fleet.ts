@@ -89,7 +89,7 @@ async function runStarling(options: Options): Promise<Figures> {
       assign: "round-robin", shard: { index: 0, count: 1 }, processes: 0, sourceIps: [], devices: options.devices,
       scenario: "telemetry", qos: 1, rate: options.rate, payload: 64, duration: options.duration, ramp: options.ramp, protocol: 4,
       keepAlive: options.keepalive, keepAliveGrace: 6, username: null, password: null, clientId: "bench-{i}", topic: "bench/{group}/{id}",
-      report: null, faultNoResend: false, seed: 1, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null,
+      report: null, faultNoResend: false, seed: 1, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null,
     }, (sample) => {
       if (sample.t - last >= 10) {
         last = sample.t;

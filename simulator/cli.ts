@@ -49,6 +49,15 @@ function sourceIps(value: string): string[] {
   return ips;
 }
 
+/** --start-at: an ISO 8601 time with its zone, as epoch ms. */
+function startTime(value: string): number {
+  const time = /(Z|[+-]\d\d:?\d\d)$/.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(time)) {
+    throw new InvalidArgumentError(`--start-at takes an ISO 8601 time with its zone, e.g. ${new Date(Date.now() + 60_000).toISOString().slice(0, 19)}Z, not "${value}".`);
+  }
+  return time;
+}
+
 function positive(name: string, max: number) {
   return (value: string): number => {
     const n = Number(value);
@@ -140,9 +149,19 @@ export function fleetCommand(): Command {
     .addOption(new Option("--latency <ms>", "latency the fault proxy adds to every chunk, each way (puts the proxy between devices and broker)").argParser(integer("--latency", 0, 60000)))
     .addOption(new Option("--jitter <ms>", "uniform jitter on top of --latency (bytes are never reordered)").argParser(integer("--jitter", 0, 60000)))
     .addOption(new Option("--broker-restart-cmd <command>", "the faults scenario: a shell command that restarts the external broker (the embedded one restarts itself)"))
+    .addOption(new Option("--start-at <time>", "when the run's clock starts, an ISO 8601 time (e.g. 2026-11-25T21:00:00Z): shards given the same time start together (default: as soon as the devices' processes are ready)").argParser(startTime))
     .addOption(new Option("--report <file>", "write the report: FILE.json or FILE.html"))
     .addOption(new Option("--fault-no-resend", "test only: devices do not resend unacknowledged messages (a planted fault)").hideHelp());
   return command;
+}
+
+/** A scenario file's value, checked as its command-line flag is; a bad one is reported as the file's. */
+function fileValue<T>(check: (value: string) => T, value: unknown): T {
+  try {
+    return check(String(value));
+  } catch (error) {
+    throw new UsageError(`the scenario file ${(error as Error).message}`);
+  }
 }
 
 /** Resolves and checks a parsed fleet command into a RunConfig. */
@@ -167,20 +186,13 @@ export function resolveConfig(command: Command): RunConfig {
       ["payload", integer("payload", 16, 65536)], ["duration", positive("duration", 86400)], ["seed", integer("seed", 0, 2147483646)],
       ["keepalive", integer("keepalive", 1, 65535)], ["ramp", (v: string) => (Number(v) === 0 ? 0 : positive("ramp", 3600)(v))],
       ["keepaliveGrace", (v: string) => (Number(v) === 0 ? 0 : positive("keepaliveGrace", 3600)(v))]] as const) {
-      try {
-        values[name] = check(String(values[name]));
-      } catch (error) {
-        throw new UsageError(`the scenario file ${(error as Error).message}`);
-      }
+      values[name] = fileValue(check, values[name]);
     }
     for (const name of ["latency", "jitter"]) {
-      if (values[name] === undefined) continue;
-      try {
-        values[name] = integer(name, 0, 60000)(String(values[name]));
-      } catch (error) {
-        throw new UsageError(`the scenario file ${(error as Error).message}`);
-      }
+      if (values[name] !== undefined) values[name] = fileValue(integer(name, 0, 60000), values[name]);
     }
+    // Text in the file; a number when the command line gave it.
+    if (typeof values.startAt === "string") values.startAt = fileValue(startTime, values.startAt);
     const protocol = String(values.protocol);
     if (protocol !== "3.1.1" && protocol !== "5") {
       throw new UsageError(`the scenario file says protocol ${JSON.stringify(values.protocol)}: write "3.1.1" or 5`);
@@ -236,6 +248,11 @@ export function resolveConfig(command: Command): RunConfig {
   if (scenario === "faults" && secure) {
     throw new UsageError("the faults scenario tells devices apart by the client id in their CONNECT, which TLS hides: use an mqtt:// --broker (or --latency alone with mqtts://)");
   }
+  const startAt = (values.startAt as number | undefined) ?? null;
+  if (startAt !== null && startAt < Date.now() + 2000) {
+    throw new UsageError(`--start-at ${new Date(startAt).toISOString()} is not ahead of now (${new Date().toISOString()}): the devices' ` +
+      "processes need a few seconds to get ready; give a later time, the same for every shard");
+  }
   const duplicate = brokers.find((broker, i) => brokers.findIndex((other) => other.url === broker.url) !== i);
   if (duplicate !== undefined) throw new UsageError(`--broker ${duplicate.url} is given twice: each broker of a pool once`);
   return {
@@ -252,6 +269,7 @@ export function resolveConfig(command: Command): RunConfig {
     latencyMs: (values.latency as number | undefined) ?? (scenario === "faults" ? 20 : 0),
     jitterMs: (values.jitter as number | undefined) ?? (scenario === "faults" ? 10 : 0),
     brokerRestartCommand: restartCommand,
+    startAt,
   };
 }
 
@@ -319,6 +337,9 @@ export async function main(argv: string[]): Promise<number> {
     const part = config.shard.count > 1 ? ` (shard ${config.shard.index} of ${config.shard.count})` : "";
     console.log(`starling fleet: ${config.devices.toLocaleString()} devices${part}, scenario ${config.scenario}, MQTT ${config.protocol === 5 ? "5.0" : "3.1.1"}, ` +
       `${target}, seed ${config.seed}; ${config.ramp} s ramp + ${config.duration} s traffic`);
+    if (config.startAt !== null) {
+      console.log(`starting at ${new Date(config.startAt).toISOString()} (in ${Math.round((config.startAt - Date.now()) / 1000)} s)`);
+    }
     const printer = progressPrinter(config);
     const report = await runFleet(config, (s) => printer.sample(s));
     printer.done();

@@ -262,7 +262,7 @@ export async function runFleet(config: RunConfig, progress: (sample: Sample) => 
       restartTimer ??= scheduleRestart(config, brokers, startAt);
       return { config, slice, endpoints: brokers.endpoints, brokerUrl: brokers.url, startAt, sourceIps: layout.sourceIps };
     };
-    return await runChildren(layout, run, progress);
+    return await runChildren(config, layout, run, progress);
   } finally {
     if (restartTimer) clearTimeout(restartTimer);
     await brokers.close();
@@ -283,7 +283,7 @@ function scheduleRestart(config: RunConfig, brokers: BrokerPool, startAt: number
   }, startAt + timeline.restartAt * 1000 - Date.now());
 }
 
-async function runChildren(layout: Layout, run: (slice: Slice, startAt: number) => SliceRun, progress: (sample: Sample) => void): Promise<Report> {
+async function runChildren(config: RunConfig, layout: Layout, run: (slice: Slice, startAt: number) => SliceRun, progress: (sample: Sample) => void): Promise<Report> {
   const children: ChildProcess[] = [];
   // Each child's latest sample, and the errors it reported since the last line.
   const latest: (Sample | null)[] = [];
@@ -296,7 +296,11 @@ async function runChildren(layout: Layout, run: (slice: Slice, startAt: number) 
     }
     await Promise.all(children.map((child, i) => messageFrom(child, "ready", `device process ${i + 1}`)));
     // Allow the children a moment to plan their devices before the first connects are due.
-    const startAt = Date.now() + 1000;
+    const startAt = config.startAt ?? Date.now() + 1000;
+    if (startAt < Date.now() + 200) {
+      throw new PlanError(`the devices' processes were ready only at ${new Date().toISOString()}, after --start-at ` +
+        `${new Date(startAt).toISOString()}: give a later time`);
+    }
     const reports = children.map((child, i) => {
       child.on("message", (message: { type: string; value?: Sample }) => {
         if (message.type === "sample") {

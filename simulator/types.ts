@@ -57,6 +57,11 @@ export interface RunConfig {
   jitterMs: number;
   /** For an external broker, the shell command that restarts it (the faults scenario's broker restart); null: none. */
   brokerRestartCommand: string | null;
+  /**
+   * When the run's clock starts (the ramp's first second), epoch ms: shards given the same time start
+   * together; null: as soon as the devices' processes are ready.
+   */
+  startAt: number | null;
   /** Test-only planted fault: devices do not resend unacknowledged messages after a reconnect. */
   faultNoResend: boolean;
 }

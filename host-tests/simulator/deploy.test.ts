@@ -41,16 +41,25 @@ describe("simulator/deploy/fleet-job.yaml", () => {
     expect(fleetPart).toMatch(new RegExp(`--shard "\\$JOB_COMPLETION_INDEX/${completions}"`));
   });
 
+  it("gives every pod the same START_AT, an ISO 8601 time", () => {
+    expect(fleetPart).toContain('--start-at "$START_AT"');
+    expect(manifest).toMatch(/name: START_AT, value: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/);
+  });
+
   it("runs, for every index, a fleet command that starling fleet accepts, each shard writing its own report", () => {
+    // What a user writes there: a time a few minutes ahead.
+    const startAt = new Date(Date.now() + 300_000).toISOString();
     const reports = directory();
     const files = new Set<string>();
     for (let index = 0; index < completions; index++) {
-      const argv = words(fleetPart, { JOB_COMPLETION_INDEX: String(index) });
+      const argv = words(fleetPart, { JOB_COMPLETION_INDEX: String(index), START_AT: startAt });
       expect(argv.slice(0, 3)).toEqual(["node", "simulator/bin.js", "fleet"]);
       const command = fleetCommand().exitOverride();
       command.parse(argv.slice(3).map((word) => word.replace(/^\/reports\//, `${reports}${path.sep}`)), { from: "user" });
       const config = resolveConfig(command);
       expect(config.shard).toEqual({ index, count: completions });
+      // Every shard starts at the one time the Job gives them all.
+      expect(config.startAt).toBe(Date.parse(startAt));
       expect(config.brokers).toHaveLength(1);
       expect(config.topic).toContain("{group}");
       files.add(config.report!);

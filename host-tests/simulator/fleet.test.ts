@@ -48,7 +48,7 @@ function fleet(scenario: ScenarioName, options: Partial<RunConfig> & { name: str
   return {
     brokers: [], assign: "round-robin", shard: { index: 0, count: 1 }, processes: 1, sourceIps: [], devices: 40, scenario, qos: 1, rate: 2, payload: 64, duration: TRAFFIC[scenario], ramp: 1,
     protocol: 4, keepAlive: 2, keepAliveGrace: 6, username: null, password: null, clientId: `${name}-{i}`, topic: `fleet-test/${name}/{id}`,
-    report: null, faultNoResend: false, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, ...rest,
+    report: null, faultNoResend: false, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, ...rest,
   };
 }
 
@@ -300,6 +300,8 @@ describe("starling fleet on the command line", () => {
     ["--shard half", () => ["--shard", "half"], [/--shard/, /i\/n/, /"half"/]],
     ["--source-ips with a name", () => ["--source-ips", "10.0.0.1,eth0"], [/--source-ips/, /"eth0" is not an IP address/]],
     ["--assign random", () => ["--assign", "random"], [/--assign/, /round-robin, hash/]],
+    ["--start-at without a zone", () => ["--start-at", "2030-01-01T10:00:00"], [/--start-at/, /ISO 8601 time with its zone/, /"2030-01-01T10:00:00"/]],
+    ["--start-at in the past", () => ["--start-at", "2020-01-01T10:00:00Z"], [/--start-at 2020-01-01T10:00:00.000Z is not ahead of now/, /give a later time/]],
     ["the same --broker twice", () => ["--broker", "mqtt://127.0.0.1:1883", "--broker", "mqtt://127.0.0.1:1883"], [/mqtt:\/\/127\.0\.0\.1:1883 is given twice/]],
     ["--processes 1 for more devices than a process may hold", () => ["--devices", "50000", "--processes", "1", "--broker", "mqtt://127.0.0.1:1"],
       [/--processes 1/, /open files/, /use --processes [2-9]/]],
@@ -322,6 +324,19 @@ describe("starling fleet on the command line", () => {
   it("--ca with the embedded broker (plain mqtt://) is an error too, not silently ignored", () => {
     expect(() => resolveConfig(parsed(["--ca", caFile]))).toThrow(UsageError);
     expect(() => resolveConfig(parsed(["--ca", caFile]))).toThrow(/--ca.*mqtts:\/\//);
+  });
+
+  it("takes --start-at from the command line or a scenario file, as epoch milliseconds", () => {
+    const at = new Date(Date.now() + 3_600_000);
+    at.setUTCMilliseconds(0);
+    expect(resolveConfig(parsed(["--start-at", at.toISOString()])).startAt).toBe(at.getTime());
+    expect(resolveConfig(parsed(["--start-at", at.toISOString().replace("Z", "+00:00")])).startAt).toBe(at.getTime());
+    expect(resolveConfig(parsed([])).startAt).toBeNull();
+    const file = path.join(directory(), "start.json");
+    fs.writeFileSync(file, JSON.stringify({ scenario: "telemetry", startAt: at.toISOString() }));
+    expect(resolveConfig(parsed(["--scenario", file])).startAt).toBe(at.getTime());
+    fs.writeFileSync(file, JSON.stringify({ scenario: "telemetry", startAt: "tomorrow" }));
+    expect(() => resolveConfig(parsed(["--scenario", file]))).toThrow(/the scenario file --start-at takes an ISO 8601 time/);
   });
 
   it("uses a scenario file's options, and a flag given on the command line wins over the file", () => {

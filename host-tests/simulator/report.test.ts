@@ -123,7 +123,7 @@ function makeReport(options: { seed: number; devices: number; failing: boolean }
       faultNoResend: options.failing,
       latencyMs: 0,
       jitterMs: 0,
-      brokerRestartCommand: null,
+      brokerRestartCommand: null, startAt: null,
     },
     brokerUrl: options.failing ? `mqtt://127.0.0.1:1883/?q="><script>alert(3)</script>` : "mqtt://127.0.0.1:41883",
     startedAt: "2025-06-01T12:00:00.000Z",

@@ -20,7 +20,7 @@ function fleet(options: Partial<RunConfig>): RunConfig {
   return {
     brokers: [], assign: "round-robin", shard: { index: 0, count: 1 }, processes: 1, sourceIps: [], devices: 60, scenario: "mixed",
     qos: 1, rate: 2, payload: 64, duration: 13, ramp: 1, protocol: 4, keepAlive: 2, keepAliveGrace: 6, username: null, password: null,
-    clientId: "scale-{i}", topic: "scale/{group}/{id}", report: null, faultNoResend: false, seed: 5, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, ...options,
+    clientId: "scale-{i}", topic: "scale/{group}/{id}", report: null, faultNoResend: false, seed: 5, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, ...options,
   };
 }
 
@@ -51,10 +51,12 @@ describe("shards", () => {
     // all three go at once.
     brokers.push(await startAedes(), await startAedes());
     const [shared, own] = brokers.map(target);
+    // The shards start together, at a time given to both (--start-at), as a Job's pods would be told.
+    const startAt = Date.now() + 4000;
     const runs = [
-      runFleet(fleet({ brokers: [shared], shard: { index: 0, count: 2 } }), () => undefined),
-      runFleet(fleet({ brokers: [shared], shard: { index: 1, count: 2 } }), () => undefined),
-      runFleet(fleet({ brokers: [own] }), () => undefined),
+      runFleet(fleet({ brokers: [shared], shard: { index: 0, count: 2 }, startAt }), () => undefined),
+      runFleet(fleet({ brokers: [shared], shard: { index: 1, count: 2 }, startAt }), () => undefined),
+      runFleet(fleet({ brokers: [own], startAt }), () => undefined),
     ];
     const [a, b, c] = await Promise.all(runs);
     shards = [a, b];
@@ -63,6 +65,14 @@ describe("shards", () => {
 
   afterAll(async () => {
     for (const broker of brokers) await broker.close();
+  });
+
+  it("start at the time they were given, together", () => {
+    const startAt = shards[0].config.startAt!;
+    for (const report of [...shards, whole]) {
+      expect(report.startedAt).toBe(new Date(startAt).toISOString());
+      expect(report.connects.firstAttemptAt).toBeGreaterThanOrEqual(startAt);
+    }
   });
 
   it("each covers its half of the fleet, planned as the whole run plans it", () => {
