@@ -52,6 +52,7 @@ function connectSocket(i: number, port: number, kept: unknown[]): Promise<void> 
 function connectHandle(i: number, port: number, kept: unknown[]): Promise<void> {
   return new Promise((resolve, reject) => {
     kept.push(openTransport({ host: "127.0.0.1", port, tls: null, localAddress: sourceAddress(i) }, {
+      transportConnected: () => undefined,
       transportOpened: (transport: Transport) => transport.send(Buffer.from(CONNECT)),
       transportData: () => resolve(),
       transportClosed: (_transport: Transport, error: string) => reject(new Error(`closed: ${error}`)),

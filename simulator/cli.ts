@@ -245,9 +245,6 @@ export function resolveConfig(command: Command): RunConfig {
   if (restartCommand !== null && (scenario !== "faults" || brokers.length === 0)) {
     throw new UsageError("--broker-restart-cmd restarts an external --broker in the faults scenario: use it with --scenario faults and --broker");
   }
-  if (scenario === "faults" && secure) {
-    throw new UsageError("the faults scenario tells devices apart by the client id in their CONNECT, which TLS hides: use an mqtt:// --broker (or --latency alone with mqtts://)");
-  }
   const startAt = (values.startAt as number | undefined) ?? null;
   if (startAt !== null && startAt < Date.now() + 2000) {
     throw new UsageError(`--start-at ${new Date(startAt).toISOString()} is not ahead of now (${new Date().toISOString()}): the devices' ` +

@@ -7,6 +7,7 @@ import { Will, errorName, OK, PUBACK, PUBCOMP } from "../device/codec";
 import { EngineOptions, CONNECTED } from "../device/engine";
 import type { EngineEvents } from "../device/engine";
 import { NodeClient, Endpoint } from "../device/platform/node/client";
+import type { Transport } from "../device/platform/node/transport";
 import { FleetClock, Task } from "./clock";
 import { proportionalSetSize } from "./memory";
 import { FaultProxy } from "./faults/proxy";
@@ -24,6 +25,12 @@ class SimulatedDevice extends NodeClient {
   frozen = false;
   /** Bytes written now are lost on the way (until the next link opens). */
   losing = false;
+  /** The fault proxy this device tells who it is, because TLS hides its CONNECT from it; null otherwise. */
+  announceTo: FaultProxy | null = null;
+
+  transportConnected(_transport: Transport, localAddress: string, localPort: number): void {
+    this.announceTo?.expect(localAddress, localPort, this.engine.options.clientId);
+  }
 
   wake(): void {
     if (!this.dead && !this.frozen) super.wake();
@@ -281,7 +288,9 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     const record = new DeviceRecord(plan, tables, records.length);
     records.push(record);
     const fleetDevice = new FleetDevice(shared, plan, record);
-    const device = new SimulatedDevice(deviceEndpoint(run, proxied, plan, endpoints), options, fleetDevice, clock);
+    const endpoint = deviceEndpoint(run, proxied, plan, endpoints);
+    const device = new SimulatedDevice(endpoint, options, fleetDevice, clock);
+    if (endpoint.tls !== null) device.announceTo = proxies.get(plan.broker) ?? null;
     fleetDevice.device = device;
     devices.push(device);
     clock.at(at(plan.connectAt), () => {

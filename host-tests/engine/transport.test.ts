@@ -11,6 +11,8 @@ import { Endpoint, Transport, TransportOwner, openTransport } from "../../device
 
 interface Recorded {
   events: string[];
+  /** The local address and port transportConnected named. */
+  local: string;
   received: Buffer[];
   opened: Promise<void>;
   closed: Promise<string>;
@@ -22,10 +24,15 @@ function recorder(): Recorded {
   let onClose!: (error: string) => void;
   const record: Recorded = {
     events: [],
+    local: "",
     received: [],
     opened: new Promise((resolve) => { onOpen = resolve; }),
     closed: new Promise((resolve) => { onClose = resolve; }),
     owner: {
+      transportConnected(_transport: Transport, address: string, port: number) {
+        record.local = `${address}:${port}`;
+        record.events.push("connected");
+      },
       transportOpened() {
         record.events.push("opened");
         onOpen();
@@ -101,6 +108,8 @@ describe.each(kinds)("%s", (_name, endpoint, className) => {
   it("opens, carries bytes both ways intact, and reports the peer's close once, without an error", async () => {
     const { record, transport, peer } = await openedPair(endpoint());
     expect(transport.constructor.name).toBe(className);
+    // Connected named the address and port the server sees.
+    expect(record.local).toBe(`${peer.remoteAddress}:${peer.remotePort}`);
     const fromPeer: Buffer[] = [];
     peer.on("data", (chunk: Buffer) => fromPeer.push(chunk));
     transport.send(Buffer.from("hello "));
@@ -109,7 +118,8 @@ describe.each(kinds)("%s", (_name, endpoint, className) => {
     await waitFor(() => Buffer.concat(fromPeer).toString() === "hello broker" && Buffer.concat(record.received).toString() === "hello device");
     peer.end();
     expect(await record.closed).toBe("");
-    expect(record.events[0]).toBe("opened");
+    // Connected (naming the address and port the server saw), then opened, before anything else.
+    expect(record.events.slice(0, 2)).toEqual(["connected", "opened"]);
     expect(record.events.filter((e) => e.startsWith("closed"))).toEqual(["closed:"]);
     expect(transport.writable).toBe(false);
   });
@@ -136,14 +146,14 @@ describe.each(kinds)("%s", (_name, endpoint, className) => {
     const fromPeer: Buffer[] = [];
     peer.on("data", (chunk: Buffer) => fromPeer.push(chunk));
     transport.destroy();
-    expect(record.events).toEqual(["opened"]);
+    expect(record.events).toEqual(["connected", "opened"]);
     transport.send(Buffer.from("too late"));
     transport.pause();
     transport.destroy();
     expect(await record.closed).toBe("");
     peer.write("ignored");
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(record.events).toEqual(["opened", "closed:"]);
+    expect(record.events).toEqual(["connected", "opened", "closed:"]);
     expect(Buffer.concat(fromPeer).length).toBe(0);
   });
 

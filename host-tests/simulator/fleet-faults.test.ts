@@ -1,13 +1,18 @@
 // The faults scenario end to end: devices behind the fault proxy (latency and jitter, resets and half-open
 // links while a message is in the proxy, a partition longer than the keep-alive bound) and a restart of the
 // broker, against the embedded Aedes broker (in this process and in a broker process of its own) and
-// mosquitto. A correct device keeps every verdict; a device that does not resend after a lost link fails them.
+// mosquitto, plain and over TLS (where each device tells the proxy who it is, since TLS hides its CONNECT).
+// A correct device keeps every verdict; a device that does not resend after a lost link fails them.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runFleet } from "../../simulator/run";
 import { FateKind, planFleet } from "../../simulator/scenario";
 import type { Report, RunConfig, Verdict } from "../../simulator/types";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Mosquitto, peerAvailable, startMosquitto } from "../peers";
+import { Certificates, makeCertificates } from "../tls";
 
 function faults(name: string, options: Partial<RunConfig>): RunConfig {
   return {
@@ -34,10 +39,13 @@ function failing(report: Report): string {
 }
 
 const mosquittoPresent = peerAvailable("mosquitto", "apt-get install mosquitto");
+const opensslPresent = mosquittoPresent && peerAvailable("openssl", "apt-get install openssl");
 
 describe("the faults scenario", () => {
   const runs = new Map<string, { config: RunConfig; report: Report }>();
   let mosquitto: Mosquitto | null = null;
+  let secure: Mosquitto | null = null;
+  let certificates: Certificates | null = null;
 
   beforeAll(async () => {
     const configs: [string, RunConfig][] = [
@@ -54,15 +62,25 @@ describe("the faults scenario", () => {
         keepAliveGrace: 6, duration: 21, seed: 14,
       })]);
     }
+    if (opensslPresent) {
+      certificates = makeCertificates(fs.mkdtempSync(path.join(os.tmpdir(), "starling-faults-tls-")));
+      secure = await startMosquitto([`cafile ${certificates.ca}`, `certfile ${certificates.serverCert}`, `keyfile ${certificates.serverKey}`]);
+      configs.push(["mosquitto over TLS", faults("tls", {
+        brokers: [{ host: secure.host, port: secure.port, tls: { ca: fs.readFileSync(certificates.ca), servername: "localhost" }, url: `mqtts://${secure.host}:${secure.port}` }],
+        keepAliveGrace: 6, duration: 21, seed: 15,
+      })]);
+    }
     const reports = await Promise.all(configs.map(([, config]) => runFleet(config, () => undefined)));
     configs.forEach(([name, config], i) => runs.set(name, { config, report: reports[i] }));
   }, 120_000);
 
   afterAll(async () => {
     await mosquitto?.close();
+    await secure?.close();
+    if (certificates !== null) fs.rmSync(certificates.directory, { recursive: true, force: true });
   });
 
-  const brokers = mosquittoPresent ? ["aedes", "processes", "mosquitto"] : ["aedes", "processes"];
+  const brokers = ["aedes", "processes", ...(mosquittoPresent ? ["mosquitto"] : []), ...(opensslPresent ? ["mosquitto over TLS"] : [])];
   it.each(brokers)("%s: a correct fleet keeps every verdict through latency, resets, half-open links, a partition and the broker's restart", (name) => {
     const { config, report } = runs.get(name)!;
     expect(failing(report)).toBe("");
@@ -76,7 +94,7 @@ describe("the faults scenario", () => {
     // Each struck device came back on a new link; with the restart, every device did (a partitioned device
     // still waiting out a connect attempt the partition swallowed comes back once for both).
     const struck = count(config, "reset") + count(config, "halfopen") + count(config, "partitioned");
-    expect(report.counts.reconnects).toBeGreaterThanOrEqual(name === "mosquitto" ? struck : config.devices);
+    expect(report.counts.reconnects).toBeGreaterThanOrEqual(name.startsWith("mosquitto") ? struck : config.devices);
     // Latency: nothing arrives sooner than the proxy's 20 ms each way.
     expect(report.latencyMs.p50).toBeGreaterThanOrEqual(20);
   });

@@ -293,7 +293,6 @@ describe("starling fleet on the command line", () => {
     ["--shard 2/2", () => ["--shard", "2/2"], [/--shard/, /0 <= i < n/, /"2\/2"/]],
     ["--broker-restart-cmd outside the faults scenario", () => ["--broker", "mqtt://127.0.0.1:1", "--broker-restart-cmd", "true"],
       [/--broker-restart-cmd/, /--scenario faults/]],
-    ["the faults scenario over TLS", () => ["--scenario", "faults", "--duration", "40", "--broker", "mqtts://127.0.0.1:1"], [/faults scenario/, /TLS/, /mqtt:\/\//]],
     ["--duration too short for the faults scenario", () => ["--scenario", "faults", "--duration", "10", "--keepalive", "2"],
       [/--duration 10/, /faults scenario/, /use --duration \d+ or more/]],
     ["--latency -5", () => ["--latency", "-5"], [/--latency/, /from 0 to 60,000/]],

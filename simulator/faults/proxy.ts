@@ -1,8 +1,10 @@
 // A TCP fault proxy in front of one broker endpoint: devices connect to it, it connects on to the broker
 // and passes the bytes through, adding latency and jitter, cutting connections, holding them half-open,
 // partitioning devices. It knows which device a connection belongs to from the client id of the first
-// CONNECT packet; TLS passes through as bytes (never terminated), so a TLS connection stays unidentified
-// and only the latency applies to it.
+// CONNECT packet. TLS passes through as bytes (never terminated) and hides the CONNECT: a TLS device tells
+// the proxy who it is instead (expect(), from the same process, as its TCP connection comes up and before
+// its first bytes reach the proxy); a TLS connection nobody announced stays unidentified and only the
+// latency applies to it.
 
 import net from "node:net";
 import { performance } from "node:perf_hooks";
@@ -250,6 +252,7 @@ class Connection {
   private identified(id: string | null): void {
     const first = this.firstBytes;
     this.firstBytes = Buffer.alloc(0);
+    if (id === null) id = this.proxy.announced(this.device);
     this.clientId = id;
     if (id !== null) this.proxy.register(this, id);
     if (id !== null && this.proxy.isPartitioned(id)) {
@@ -334,6 +337,8 @@ export class FaultProxy {
   private readonly connections = new Set<Connection>();
   /** Each identified device's latest connection. */
   private readonly byClientId = new Map<string, Connection>();
+  /** Client ids announced by TLS devices (expect()), by the "address:port" their connection comes from. */
+  private readonly expected = new Map<string, string>();
   private readonly partitioned = new Set<string>();
   private latencyMs = 0;
   private jitterMs = 0;
@@ -434,6 +439,23 @@ export class FaultProxy {
 
   isPartitioned(clientId: string): boolean {
     return this.partitioned.has(clientId);
+  }
+
+  /**
+   * A device whose CONNECT the proxy cannot read (TLS) says who it is: its connection from `address:port`
+   * is `clientId`'s. Called as its TCP connection comes up, before its first bytes reach the proxy.
+   */
+  expect(address: string, port: number, clientId: string): void {
+    this.expected.set(`${address}:${port}`, clientId);
+  }
+
+  /** The client id announced for a device socket's connection (taken: a port is reused later), or null. */
+  announced(device: net.Socket): string | null {
+    const key = `${device.remoteAddress}:${device.remotePort}`;
+    const id = this.expected.get(key);
+    if (id === undefined) return null;
+    this.expected.delete(key);
+    return id;
   }
 
   register(connection: Connection, clientId: string): void {

@@ -224,6 +224,9 @@ export class NodeClient implements Link, TransportOwner {
 
   // ---- the transport's calls ----
 
+  /** Nothing to do here; the simulator's devices tell the fault proxy who they are. */
+  transportConnected(_transport: Transport, _localAddress: string, _localPort: number): void {}
+
   transportOpened(transport: Transport): void {
     if (this.transport === transport) {
       this.engine.linkOpened(this.clock.now());

@@ -14,6 +14,7 @@ import type { Transport, TransportOwner } from "./transport";
 
 interface TcpHandle {
   bind(address: string, port: number): number;
+  getsockname(out: { address?: string; port?: number }): number;
   bind6(address: string, port: number, flags: number): number;
   connect(request: ConnectRequest, address: string, port: number): number;
   connect6(request: ConnectRequest, address: string, port: number): number;
@@ -144,6 +145,9 @@ function afterConnect(status: number, handle: TcpHandle): void {
     transport.fail(reading);
     return;
   }
+  const local: { address?: string; port?: number } = {};
+  handle.getsockname(local);
+  transport.owner.transportConnected(transport, local.address ?? "", local.port ?? 0);
   transport.owner.transportOpened(transport);
 }
 

@@ -19,6 +19,9 @@ export interface Endpoint {
 
 /** What a transport tells its owner; transport-first, so an owner can ignore a transport it has let go. */
 export interface TransportOwner {
+  /** The TCP connection is up (for TLS: before its handshake), from this local address and port. */
+  transportConnected(transport: Transport, localAddress: string, localPort: number): void;
+  /** Ready for MQTT (for TLS: after the handshake). */
   transportOpened(transport: Transport): void;
   /** bytes[0 .. length) arrived; the bytes are reused after the call returns. */
   transportData(transport: Transport, bytes: Uint8Array, length: number): void;
@@ -61,6 +64,7 @@ class StreamTransport implements Transport {
       : net.connect(address);
     socket.setNoDelay(true);
     this.socket = socket;
+    socket.once("connect", () => owner.transportConnected(this, socket.localAddress ?? "", socket.localPort ?? 0));
     socket.once(endpoint.tls !== null ? "secureConnect" : "connect", () => owner.transportOpened(this));
     socket.on("data", (chunk: Buffer) => owner.transportData(this, chunk, chunk.length));
     socket.on("error", (error: NodeJS.ErrnoException) => {
