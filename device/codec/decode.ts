@@ -34,11 +34,14 @@ export function decodePacket(buffer: Bytes, start: number, length: number, versi
   const at = cursor.next;
   packet.buffer = buffer;
   packet.type = type;
-  packet.propertiesLength = 0;
-  packet.propertiesPresentLow = 0;
-  packet.propertiesPresentHigh = 0;
-  packet.userPropertyCount = 0;
-  packet.subscriptionIdentifierCount = 0;
+  if (mqtt.MQTT5) {
+    // Only 5.0 reads properties: a 3.1.1-only build never sets these.
+    packet.propertiesLength = 0;
+    packet.propertiesPresentLow = 0;
+    packet.propertiesPresentHigh = 0;
+    packet.userPropertyCount = 0;
+    packet.subscriptionIdentifierCount = 0;
+  }
   if (type === mqtt.PUBLISH) {
     return decodePublish(buffer, at, end, flags, v5, packet);
   }
@@ -92,13 +95,9 @@ function decodePublish(buffer: Bytes, at: number, end: number, flags: number, v5
   let pos = cursor.next;
   packet.packetId = 0;
   if (qos > 0) {
-    if (pos + 2 > end) {
-      return errors.ERR_MALFORMED;
-    }
-    packet.packetId = readU16(buffer, pos);
-    // [MQTT-2.3.1-1] QoS 1 and 2 need a non-zero packet id.
-    if (packet.packetId === 0) {
-      return errors.ERR_PACKET_ID_ZERO;
+    const idError = readPacketId(buffer, pos, end, packet);
+    if (idError !== 0) {
+      return idError;
     }
     pos += 2;
   }
@@ -138,13 +137,20 @@ function decodeConnack(buffer: Bytes, at: number, end: number, version: number, 
   return pos < 0 ? pos : endCheck(pos, end);
 }
 
-function decodeAck(buffer: Bytes, at: number, end: number, type: number, version: number, packet: Packet): number {
+/** The packet id at `at` into packet.packetId: OK, or an error code. */
+function readPacketId(buffer: Bytes, at: number, end: number, packet: Packet): number {
   if (at + 2 > end) {
     return errors.ERR_MALFORMED;
   }
   packet.packetId = readU16(buffer, at);
-  if (packet.packetId === 0) {
-    return errors.ERR_PACKET_ID_ZERO;
+  // [MQTT-2.3.1-1] QoS 1 and 2 PUBLISH and every acknowledgement need a non-zero packet id.
+  return packet.packetId === 0 ? errors.ERR_PACKET_ID_ZERO : 0;
+}
+
+function decodeAck(buffer: Bytes, at: number, end: number, type: number, version: number, packet: Packet): number {
+  const idError = readPacketId(buffer, at, end, packet);
+  if (idError !== 0) {
+    return idError;
   }
   packet.reasonCode = 0;
   if (!(mqtt.MQTT5 && version === mqtt.MQTT_5)) {
@@ -167,12 +173,9 @@ function decodeAck(buffer: Bytes, at: number, end: number, type: number, version
 
 function decodeSubscribeAck(buffer: Bytes, at: number, end: number, type: number, version: number,
   packet: Packet): number {
-  if (at + 2 > end) {
-    return errors.ERR_MALFORMED;
-  }
-  packet.packetId = readU16(buffer, at);
-  if (packet.packetId === 0) {
-    return errors.ERR_PACKET_ID_ZERO;
+  const idError = readPacketId(buffer, at, end, packet);
+  if (idError !== 0) {
+    return idError;
   }
   let pos = at + 2;
   if (mqtt.MQTT5 && version === mqtt.MQTT_5) {

@@ -92,7 +92,7 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
     if (topicSize === 2) {
       return errors.ERR_TOPIC_EMPTY;
     }
-    const payloadSize = binaryFieldSize(will.payload, will.payload === null ? 0 : bytesLength(will.payload));
+    const payloadSize = binaryFieldSize(will.payload);
     if (payloadSize < 0) {
       return payloadSize;
     }
@@ -115,7 +115,7 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
   }
   const password = fields.password;
   if (password !== null) {
-    const passwordSize = binaryFieldSize(password, bytesLength(password));
+    const passwordSize = binaryFieldSize(password);
     if (passwordSize < 0) {
       return passwordSize;
     }
@@ -136,14 +136,10 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
     flags = flags | 0x80;
   }
   let pos = writeHeader(buffer, at, mqtt.CONNECT << 4, length);
-  pos = writeU16(buffer, pos, 4);
-  setByte(buffer, pos, 0x4d);
-  setByte(buffer, pos + 1, 0x51);
-  setByte(buffer, pos + 2, 0x54);
-  setByte(buffer, pos + 3, 0x54);
-  setByte(buffer, pos + 4, version);
-  setByte(buffer, pos + 5, flags);
-  pos = writeU16(buffer, pos + 6, fields.keepAlive);
+  pos = writeString(buffer, pos, "MQTT");
+  setByte(buffer, pos, version);
+  setByte(buffer, pos + 1, flags);
+  pos = writeU16(buffer, pos + 2, fields.keepAlive);
   if (v5) {
     pos = writePropertyBlock(buffer, pos, fields.properties, mqtt.CONNECT, propertiesSize);
   }
@@ -153,13 +149,13 @@ export function encodeConnect(buffer: Bytes, at: number, fields: ConnectFields):
       pos = writePropertyBlock(buffer, pos, will.properties, WILL_PROPERTIES, willPropertiesSize);
     }
     pos = writeString(buffer, pos, will.topic);
-    pos = writeBinary(buffer, pos, will.payload, will.payload === null ? 0 : bytesLength(will.payload));
+    pos = writeBinary(buffer, pos, will.payload);
   }
   if (username !== null) {
     pos = writeString(buffer, pos, username);
   }
   if (password !== null) {
-    pos = writeBinary(buffer, pos, password, bytesLength(password));
+    pos = writeBinary(buffer, pos, password);
   }
   return total;
 }
@@ -249,44 +245,10 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
 /** PUBACK, PUBREC, PUBREL or PUBCOMP (`type`); the reason code and properties are 5.0 only. */
 export function encodeAck(buffer: Bytes, at: number, version: number, type: number, packetId: number,
   reasonCode: number, properties: Properties | null): number {
-  const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
-  if (type < mqtt.PUBACK || type > mqtt.PUBCOMP || !isVersion(version)) {
+  if (type < mqtt.PUBACK || type > mqtt.PUBCOMP) {
     return errors.ERR_BAD_ARGUMENT;
   }
-  if (!isPacketId(packetId)) {
-    return errors.ERR_PACKET_ID_ZERO;
-  }
-  if (!isValidReasonCode(type, version, false, reasonCode) || (!v5 && reasonCode !== 0)) {
-    return errors.ERR_REASON_CODE;
-  }
-  let propertiesSize = 0;
-  if (v5) {
-    propertiesSize = encodeProperties(properties, type, null, 0);
-    if (propertiesSize < 0) {
-      return propertiesSize;
-    }
-  }
-  // 5.0 leaves out a success code without properties, and an empty property block ([MQTT-3.4.2-1] ...).
-  let length = 2;
-  if (propertiesSize > 0) {
-    length = 3 + blockSize(propertiesSize);
-  } else if (reasonCode !== 0) {
-    length = 3;
-  }
-  const total = packetSize(buffer, at, length);
-  if (total < 0) {
-    return total;
-  }
-  // [MQTT-3.6.1-1] PUBREL's fixed-header flags are 0010.
-  let pos = writeHeader(buffer, at, (type << 4) | (type === mqtt.PUBREL ? 0x02 : 0), length);
-  pos = writeU16(buffer, pos, packetId);
-  if (length > 2) {
-    setByte(buffer, pos, reasonCode);
-    if (length > 3) {
-      writePropertyBlock(buffer, pos + 1, properties, type, propertiesSize);
-    }
-  }
-  return total;
+  return encodeReasonPacket(buffer, at, type, version, packetId, reasonCode, properties);
 }
 
 /**
@@ -398,35 +360,51 @@ export function encodePingreq(buffer: Bytes, at: number): number {
   return total;
 }
 
-/** DISCONNECT (`version` 3.1.1 or 5.0) or AUTH (5.0 only): a reason code, then properties, both optional. */
-function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: number, reasonCode: number,
-  properties: Properties | null): number {
+/**
+ * A packet that ends in a reason code and properties, both 5.0 only and both optional: an acknowledgement
+ * of a publish (`type` PUBACK to PUBCOMP, which starts with `packetId`), DISCONNECT (`version` 3.1.1 or
+ * 5.0) or AUTH (5.0 only; the other two ignore `packetId`).
+ */
+function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: number, packetId: number,
+  reasonCode: number, properties: Properties | null): number {
   const v5 = mqtt.MQTT5 && version === mqtt.MQTT_5;
   if (!isVersion(version)) {
     return errors.ERR_BAD_ARGUMENT;
   }
+  const headSize = type <= mqtt.PUBCOMP ? 2 : 0;
+  if (headSize > 0 && !isPacketId(packetId)) {
+    return errors.ERR_PACKET_ID_ZERO;
+  }
   if (v5 ? !isValidReasonCode(type, version, false, reasonCode) : reasonCode !== 0) {
     return errors.ERR_REASON_CODE;
   }
-  const propertiesSize = v5 ? encodeProperties(properties, type, null, 0) : 0;
-  if (propertiesSize < 0) {
-    return propertiesSize;
+  let propertiesSize = 0;
+  if (v5) {
+    propertiesSize = encodeProperties(properties, type, null, 0);
+    if (propertiesSize < 0) {
+      return propertiesSize;
+    }
   }
-  // [MQTT-3.14.2-1] / 3.15.2: a success code without properties may be left out entirely.
-  let length = 0;
+  // A success code without properties may be left out entirely, and so may an empty property block
+  // ([MQTT-3.4.2-1], 3.5-3.7 likewise, [MQTT-3.14.2-1], 3.15.2).
+  let length = headSize;
   if (propertiesSize > 0) {
-    length = 1 + blockSize(propertiesSize);
+    length = headSize + 1 + blockSize(propertiesSize);
   } else if (reasonCode !== 0) {
-    length = 1;
+    length = headSize + 1;
   }
   const total = packetSize(buffer, at, length);
   if (total < 0) {
     return total;
   }
-  const pos = writeHeader(buffer, at, type << 4, length);
-  if (length > 0) {
+  // [MQTT-3.6.1-1] PUBREL's fixed-header flags are 0010.
+  let pos = writeHeader(buffer, at, (type << 4) | (type === mqtt.PUBREL ? 0x02 : 0), length);
+  if (headSize > 0) {
+    pos = writeU16(buffer, pos, packetId);
+  }
+  if (length > headSize) {
     setByte(buffer, pos, reasonCode);
-    if (length > 1) {
+    if (length > headSize + 1) {
       writePropertyBlock(buffer, pos + 1, properties, type, propertiesSize);
     }
   }
@@ -435,10 +413,10 @@ function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: nu
 
 export function encodeDisconnect(buffer: Bytes, at: number, version: number, reasonCode: number,
   properties: Properties | null): number {
-  return encodeReasonPacket(buffer, at, mqtt.DISCONNECT, version, reasonCode, properties);
+  return encodeReasonPacket(buffer, at, mqtt.DISCONNECT, version, 0, reasonCode, properties);
 }
 
 /** AUTH (5.0): `reasonCode` 0x18 continues an exchange, 0x19 starts re-authentication. */
 export function encodeAuth(buffer: Bytes, at: number, reasonCode: number, properties: Properties | null): number {
-  return encodeReasonPacket(buffer, at, mqtt.AUTH, mqtt.MQTT_5, reasonCode, properties);
+  return encodeReasonPacket(buffer, at, mqtt.AUTH, mqtt.MQTT_5, 0, reasonCode, properties);
 }

@@ -344,7 +344,7 @@ function binaryProperty(id: number, data: Bytes | null, packetType: number, buff
   if ((ALLOWED[id] & (1 << packetType)) === 0) {
     return errors.ERR_PROPERTY_NOT_ALLOWED;
   }
-  const size = wire.binaryFieldSize(data, data.length);
+  const size = wire.binaryFieldSize(data);
   if (size < 0) {
     return errors.ERR_STRING_TOO_LONG;
   }
@@ -352,7 +352,7 @@ function binaryProperty(id: number, data: Bytes | null, packetType: number, buff
     return at + 1 + size;
   }
   setByte(buffer, at, id);
-  return wire.writeBinary(buffer, at + 1, data, data.length);
+  return wire.writeBinary(buffer, at + 1, data);
 }
 
 function pairProperty(pair: UserProperty, buffer: Bytes | null, at: number): number {

@@ -22,10 +22,9 @@ const NONE: number[] = [];
 
 function codesFor(type: number, version: number, fromServer: boolean): number[] {
   if (type === mqtt.CONNACK) return mqtt.MQTT5 && version === mqtt.MQTT_5 ? CONNACK_V5 : CONNACK_V4;
-  if (type === mqtt.PUBACK || type === mqtt.PUBREC) return PUBACK_PUBREC;
-  if (type === mqtt.PUBREL || type === mqtt.PUBCOMP) return PUBREL_PUBCOMP;
   if (type === mqtt.SUBACK) return mqtt.MQTT5 && version === mqtt.MQTT_5 ? SUBACK_V5 : SUBACK_V4;
   // Only 5.0 gives these packets reason codes.
+  if (mqtt.MQTT5 && type >= mqtt.PUBACK && type <= mqtt.PUBCOMP) return type <= mqtt.PUBREC ? PUBACK_PUBREC : PUBREL_PUBCOMP;
   if (mqtt.MQTT5 && type === mqtt.UNSUBACK) return UNSUBACK_V5;
   if (mqtt.MQTT5 && type === mqtt.DISCONNECT) return fromServer ? DISCONNECT_FROM_SERVER : DISCONNECT_FROM_CLIENT;
   if (mqtt.MQTT5 && type === mqtt.AUTH) return fromServer ? AUTH_FROM_SERVER : AUTH_FROM_CLIENT;

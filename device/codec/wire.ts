@@ -1,7 +1,7 @@
 // Primitive fields of the wire format (section 1.5): integers, Variable Byte Integers, UTF-8 strings,
 // binary data. Writers return the offset after the field; readers leave their result in `cursor`.
 
-import { Bytes, byteAt, setByte, copyBytes, utf8Length, writeUtf8 } from "../platform/bytes";
+import { Bytes, byteAt, setByte, bytesLength, copyBytes, utf8Length, writeUtf8 } from "../platform/bytes";
 import * as errors from "./errors";
 
 export function varintSize(value: number): number {
@@ -57,17 +57,21 @@ export function writeString(buffer: Bytes, at: number, text: string): number {
   return end;
 }
 
-export function binaryFieldSize(data: Bytes | null, length: number): number {
+/** The wire size of a binary data field holding all of `data` (none when null), or an error code. */
+export function binaryFieldSize(data: Bytes | null): number {
   if (data === null) {
     return 2;
   }
+  const length = bytesLength(data);
   return length > 65535 ? errors.ERR_STRING_TOO_LONG : 2 + length;
 }
 
-export function writeBinary(buffer: Bytes, at: number, data: Bytes | null, length: number): number {
+/** Writes a binary data field whose size binaryFieldSize accepted. */
+export function writeBinary(buffer: Bytes, at: number, data: Bytes | null): number {
   if (data === null) {
     return writeU16(buffer, at, 0);
   }
+  const length = bytesLength(data);
   writeU16(buffer, at, length);
   copyBytes(buffer, at + 2, data, 0, length);
   return at + 2 + length;
