@@ -217,16 +217,16 @@ export class Engine {
       return errors.ERR_MESSAGE_TOO_LARGE;
     }
     let slot = this.outbox.freeSlot();
-    if (slot < 0 && this.options.queuePolicy === DROP_OLDEST) {
-      slot = this.outbox.earliest(box.QUEUED);
-      if (slot >= 0) {
-        this.outbox.setState(slot, box.FREE);
-        this.counters.drops++;
-      }
-    }
     if (slot < 0) {
+      // No room: one message is dropped, the oldest queued one if the policy says so, else this one.
       this.counters.drops++;
-      return errors.ERR_QUEUE_FULL;
+      if (this.options.queuePolicy === DROP_OLDEST) {
+        slot = this.outbox.earliest(box.QUEUED);
+      }
+      if (slot < 0) {
+        return errors.ERR_QUEUE_FULL;
+      }
+      this.outbox.setState(slot, box.FREE);
     }
     fields.packetId = qos > 0 ? this.allocatePacketId() : 0;
     // It fits: size <= messageSlotSize was checked above. The encoder returns the length, not the end offset.
@@ -283,7 +283,7 @@ export class Engine {
 
   /** Gives a subscription slot `state` and a new packet id, sends it if connected; returns the id. */
   private setSubscription(slot: number, state: number): number {
-    bytes.setByte(this.slotBytes, this.subscriptionsAt + slot, state);
+    this.setSubscriptionState(slot, state);
     const id = this.allocatePacketId();
     wire.writeU16(this.slotBytes, this.idAt(slot), id);
     if (this.state === CONNECTED) {
@@ -294,6 +294,10 @@ export class Engine {
 
   private subscriptionState(slot: number): number {
     return bytes.byteAt(this.slotBytes, this.subscriptionsAt + slot);
+  }
+
+  private setSubscriptionState(slot: number, state: number): void {
+    bytes.setByte(this.slotBytes, this.subscriptionsAt + slot, state);
   }
 
   /** Where subscription slot `slot`'s packet id is; idAt(slot + subscriptionSlots) is its outstanding id. */
@@ -415,12 +419,13 @@ export class Engine {
     this.dropLink();
     this.state = WAITING;
     // Full jitter: uniform in [0, min(cap, initial * 2^attempt)).
+    const cap = this.options.backoffMaxMs;
     let ceiling = this.options.backoffInitialMs;
-    for (let i = 0; i < this.attempt && ceiling < this.options.backoffMaxMs; i++) {
+    for (let i = 0; i < this.attempt && ceiling < cap; i++) {
       ceiling = ceiling * 2;
     }
-    if (ceiling > this.options.backoffMaxMs) {
-      ceiling = this.options.backoffMaxMs;
+    if (ceiling > cap) {
+      ceiling = cap;
     }
     this.attempt++;
     this.deadline = this.now + Math.floor(this.random.next() * ceiling);
@@ -479,14 +484,17 @@ export class Engine {
       this.closeLink(errors.ERR_PROTOCOL);
       return;
     }
-    this.brokerReceiveMaximum = v5 ? numberOr(propertyValue(packet, mqtt.PROP_RECEIVE_MAXIMUM), 65535) : 65535;
-    this.brokerMaximumPacketSize = v5 ? numberOr(propertyValue(packet, mqtt.PROP_MAXIMUM_PACKET_SIZE), mqtt.MAX_REMAINING_LENGTH) :
-      mqtt.MAX_REMAINING_LENGTH;
-    this.brokerMaximumQos = v5 ? numberOr(propertyValue(packet, mqtt.PROP_MAXIMUM_QOS), 2) : 2;
-    this.brokerRetainAvailable = v5 ? propertyValue(packet, mqtt.PROP_RETAIN_AVAILABLE) !== 0 : true;
-    // [MQTT-3.2.2-21] the broker's keep-alive replaces ours.
-    const serverKeepAlive = v5 ? propertyValue(packet, mqtt.PROP_SERVER_KEEP_ALIVE) : -1;
-    this.keepAliveMs = (serverKeepAlive >= 0 ? serverKeepAlive : this.options.keepAlive) * 1000;
+    let keepAlive = this.options.keepAlive;
+    if (v5) {
+      // This broker's limits, each absent one the protocol's own (a 3.1.1 broker keeps those from the start).
+      this.brokerReceiveMaximum = numberOr(propertyValue(packet, mqtt.PROP_RECEIVE_MAXIMUM), 65535);
+      this.brokerMaximumPacketSize = numberOr(propertyValue(packet, mqtt.PROP_MAXIMUM_PACKET_SIZE), mqtt.MAX_REMAINING_LENGTH);
+      this.brokerMaximumQos = numberOr(propertyValue(packet, mqtt.PROP_MAXIMUM_QOS), 2);
+      this.brokerRetainAvailable = propertyValue(packet, mqtt.PROP_RETAIN_AVAILABLE) !== 0;
+      // [MQTT-3.2.2-21] the broker's keep-alive replaces ours.
+      keepAlive = numberOr(propertyValue(packet, mqtt.PROP_SERVER_KEEP_ALIVE), keepAlive);
+    }
+    this.keepAliveMs = keepAlive * 1000;
     this.state = CONNECTED;
     this.connectedAt = this.now;
     this.counters.connects++;
@@ -588,19 +596,13 @@ export class Engine {
     }
     const id = packet.packetId;
     if (packet.qos === 2) {
-      let free = -1;
-      for (let at = this.incomingAt; at < bytes.bytesLength(this.slotBytes); at += 2) {
-        const held = wire.readU16(this.slotBytes, at);
-        if (held === id) {
-          // Already delivered, PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
-          this.counters.duplicatesSuppressed++;
-          this.sendAck(mqtt.PUBREC, id, 0);
-          return;
-        }
-        if (held === 0 && free < 0) {
-          free = at;
-        }
+      if (this.incomingSlot(id) >= 0) {
+        // Already delivered, PUBREL not yet seen: a resend. Acknowledge again, deliver nothing.
+        this.counters.duplicatesSuppressed++;
+        this.sendAck(mqtt.PUBREC, id, 0);
+        return;
       }
+      const free = this.incomingSlot(0);
       if (free < 0) {
         this.closeLink(errors.ERR_RECEIVE_MAXIMUM);
         return;
@@ -669,15 +671,23 @@ export class Engine {
 
   private handlePubrel(packet: Packet): void {
     const id = packet.packetId;
-    let reason = mqtt.RC_PACKET_ID_NOT_FOUND;
-    for (let at = this.incomingAt; at < bytes.bytesLength(this.slotBytes); at += 2) {
-      if (wire.readU16(this.slotBytes, at) === id) {
-        wire.writeU16(this.slotBytes, at, 0);
-        reason = 0;
-      }
+    const held = this.incomingSlot(id);
+    if (held >= 0) {
+      wire.writeU16(this.slotBytes, held, 0);
     }
+    const reason = held >= 0 ? 0 : mqtt.RC_PACKET_ID_NOT_FOUND;
     // An unknown id still gets its PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
     this.sendAck(mqtt.PUBCOMP, id, mqtt.MQTT5 && this.version === mqtt.MQTT_5 ? reason : 0);
+  }
+
+  /** Where the incoming QoS 2 slot holding `id` is (0: a free slot), or -1 when none does. */
+  private incomingSlot(id: number): number {
+    for (let at = this.incomingAt; at < bytes.bytesLength(this.slotBytes); at += 2) {
+      if (wire.readU16(this.slotBytes, at) === id) {
+        return at;
+      }
+    }
+    return -1;
   }
 
   private handleSubscriptionAck(packet: Packet): void {
@@ -707,7 +717,7 @@ export class Engine {
     if (subscribing && code < this.subscriptions[slot].qos) {
       this.counters.qosDowngrades++;
     }
-    bytes.setByte(slotBytes, this.subscriptionsAt + slot, subscribing && code < 0x80 ? SUB_ACTIVE : SUB_FREE);
+    this.setSubscriptionState(slot, subscribing && code < 0x80 ? SUB_ACTIVE : SUB_FREE);
     wire.writeU16(slotBytes, this.idAt(slot), 0);
     this.events.acknowledged(packet.type, packet.packetId, code);
   }
@@ -716,7 +726,7 @@ export class Engine {
     for (let slot = 0; slot < this.subscriptions.length && this.state === CONNECTED; slot++) {
       const state = this.subscriptionState(slot);
       if (state === SUB_UNSUBSCRIBING && !sessionPresent) {
-        bytes.setByte(this.slotBytes, this.subscriptionsAt + slot, SUB_FREE);
+        this.setSubscriptionState(slot, SUB_FREE);
       } else if (state === SUB_ACTIVE && !sessionPresent) {
         // The broker lost the session and with it this subscription.
         this.setSubscription(slot, SUB_PENDING);
