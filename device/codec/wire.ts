@@ -3,6 +3,7 @@
 
 import { Bytes, byteAt, setByte, bytesLength, copyBytes, utf8Length, writeUtf8 } from "../platform/bytes";
 import * as errors from "./errors";
+import { utf8ContinuationCount, utf8SecondLow, utf8SecondHigh } from "../platform/utf8";
 
 export function varintSize(value: number): number {
   if (value < 128) return 1;
@@ -225,27 +226,12 @@ function utf8SequenceAt(buffer: Bytes, at: number, end: number): number {
   if (first < 0x80) {
     return first === 0 ? errors.ERR_UTF8_NULL : 1;
   }
-  let extra = 0;
-  let low = 0x80;
-  let high = 0xbf;
-  if (first >= 0xc2 && first <= 0xdf) {
-    extra = 1;
-  } else if (first >= 0xe0 && first <= 0xef) {
-    extra = 2;
-    if (first === 0xe0) low = 0xa0;
-    if (first === 0xed) high = 0x9f;
-  } else if (first >= 0xf0 && first <= 0xf4) {
-    extra = 3;
-    if (first === 0xf0) low = 0x90;
-    if (first === 0xf4) high = 0x8f;
-  } else {
-    return errors.ERR_BAD_UTF8;
-  }
-  if (at + extra >= end) {
+  const extra = utf8ContinuationCount(first);
+  if (extra === 0 || at + extra >= end) {
     return errors.ERR_BAD_UTF8;
   }
   const second = byteAt(buffer, at + 1);
-  if (second < low || second > high) {
+  if (second < utf8SecondLow(first) || second > utf8SecondHigh(first)) {
     return errors.ERR_BAD_UTF8;
   }
   for (let k = 2; k <= extra; k++) {

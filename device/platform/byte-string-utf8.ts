@@ -2,6 +2,8 @@
 // text is held as its UTF-8 bytes, one character per byte, so measuring it for the wire is checking that the
 // bytes are UTF-8 that MQTT may carry. Node's strings are UTF-16 and have their own measure (bytes.ts).
 
+import { utf8ContinuationCount, utf8SecondLow, utf8SecondHigh } from "./utf8";
+
 /**
  * The UTF-8 length of `text` (its length: one character per byte), or -1 when MQTT cannot carry it: a zero
  * byte, a character above 0xFF (a string of a Unicode build of Espruino, which these boards do not run), or
@@ -27,12 +29,12 @@ export function utf8Length(text: string): number {
       low = 0x80;
       high = 0xbf;
     } else if (c >= 0x80) {
-      if (c < 0xc2 || c > 0xf4) {
+      expected = utf8ContinuationCount(c);
+      if (expected === 0) {
         return -1;
       }
-      expected = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
-      low = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
-      high = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+      low = utf8SecondLow(c);
+      high = utf8SecondHigh(c);
     }
   }
   return expected === 0 ? count : -1;
