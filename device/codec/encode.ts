@@ -378,20 +378,20 @@ function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: nu
   if (v5 ? !isValidReasonCode(type, version, false, reasonCode) : reasonCode !== 0) {
     return errors.ERR_REASON_CODE;
   }
+  // 3.1.1 has neither. 5.0 leaves out a success code without properties, and an empty property block
+  // ([MQTT-3.4.2-1], 3.5-3.7 likewise, [MQTT-3.14.2-1], 3.15.2).
   let propertiesSize = 0;
+  let length = headSize;
   if (v5) {
     propertiesSize = encodeProperties(properties, type, null, 0);
     if (propertiesSize < 0) {
       return propertiesSize;
     }
-  }
-  // A success code without properties may be left out entirely, and so may an empty property block
-  // ([MQTT-3.4.2-1], 3.5-3.7 likewise, [MQTT-3.14.2-1], 3.15.2).
-  let length = headSize;
-  if (propertiesSize > 0) {
-    length = headSize + 1 + blockSize(propertiesSize);
-  } else if (reasonCode !== 0) {
-    length = headSize + 1;
+    if (propertiesSize > 0) {
+      length = headSize + 1 + blockSize(propertiesSize);
+    } else if (reasonCode !== 0) {
+      length = headSize + 1;
+    }
   }
   const total = packetSize(buffer, at, length);
   if (total < 0) {
@@ -402,7 +402,7 @@ function encodeReasonPacket(buffer: Bytes, at: number, type: number, version: nu
   if (headSize > 0) {
     pos = writeU16(buffer, pos, packetId);
   }
-  if (length > headSize) {
+  if (v5 && length > headSize) {
     setByte(buffer, pos, reasonCode);
     if (length > headSize + 1) {
       writePropertyBlock(buffer, pos + 1, properties, type, propertiesSize);
