@@ -29,6 +29,7 @@
 // - A last pass (esbuild's transform, tree shaking on) minifies the bundle again. esbuild puts a constant
 //   imported from another module in place only as it prints the bundle, after its own folding and tree
 //   shaking: the last pass folds what those constants decide and drops what nothing reaches any more.
+//   It is repeated while it still shrinks the bundle (a function it leaves uncalled goes in the next one).
 
 import * as esbuild from "esbuild";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -191,7 +192,12 @@ async function bundleFlavour(flavour: Flavour, outDir: string, extra: ExtraOptio
   if (result.outputFiles === undefined || result.metafile === undefined) {
     throw new Error("espruino build: esbuild returned no output (write and metafile are set here)");
   }
-  const code = await lastPass(result.outputFiles[0].text, extra);
+  // Repeated while it still shrinks the bundle: what one pass folds can leave a function nothing calls, which
+  // only the next pass drops.
+  let code = await lastPass(result.outputFiles[0].text, extra);
+  for (let again = await lastPass(code, extra); again.length < code.length; again = await lastPass(code, extra)) {
+    code = again;
+  }
   const inputs: InputSize[] = [];
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [file, info] of Object.entries(output.inputs)) {
