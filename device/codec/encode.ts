@@ -219,8 +219,6 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
     return length;
   }
   const qos = fields.qos;
-  const properties = fields.properties;
-  const propertiesSize = v5 ? encodeProperties(properties, mqtt.PUBLISH, null, 0) : 0;
   const payload = fields.payload;
   const payloadLength = payload === null ? 0 : fields.payloadLength;
   const total = packetSize(buffer, at, length);
@@ -234,7 +232,9 @@ export function encodePublish(buffer: Bytes, at: number, version: number, fields
     pos = writeU16(buffer, pos, fields.packetId);
   }
   if (v5) {
-    pos = writePropertyBlock(buffer, pos, properties, mqtt.PUBLISH, propertiesSize);
+    // publishRemainingLength accepted the properties.
+    const properties = fields.properties;
+    pos = writePropertyBlock(buffer, pos, properties, mqtt.PUBLISH, encodeProperties(properties, mqtt.PUBLISH, null, 0));
   }
   if (payload !== null && payloadLength > 0) {
     copyBytes(buffer, pos, payload, fields.payloadOffset, payloadLength);

@@ -127,9 +127,6 @@ export class Engine {
     this.outbox = new box.Outbox(this.slotBytes, slots, options.messageSlotSize);
     bytes.endBytesBlock();
     this.random = new Random(options.seed);
-    if (mqtt.MQTT5 && this.version === mqtt.MQTT_5) {
-      reservePropertyTables(this.packet);
-    }
     for (let i = 0; i < options.subscriptionSlots; i++) {
       this.subscriptions.push(new Subscription("", 0));
     }
@@ -141,6 +138,7 @@ export class Engine {
     fields.username = options.username;
     fields.password = options.password;
     fields.will = options.will;
+    // 5.0 only: the CONNECT's properties, the properties of what is published, and the received packet's tables.
     if (mqtt.MQTT5 && this.version === mqtt.MQTT_5) {
       const properties = new Properties();
       if (options.sessionExpiry > 0) {
@@ -150,8 +148,9 @@ export class Engine {
       properties.maximumPacketSize = options.receiveBufferSize;
       properties.userProperties = options.connectUserProperties;
       fields.properties = properties;
+      this.publishFields.properties = new Properties();
+      reservePropertyTables(this.packet);
     }
-    this.publishFields.properties = mqtt.MQTT5 && this.version === mqtt.MQTT_5 ? new Properties() : null;
   }
 
   // ---- the application's calls ----
