@@ -55,13 +55,13 @@ function wakeClient(client: NodeClient): void {
 const timers = new TimerClock();
 
 /**
- * Coalesced output. A socket.write per packet costs a system call per packet; instead the packets written
- * during one turn of the event loop are gathered here and leave in one socket.write, on process.nextTick.
- * There is one buffer for the whole process, holding one socket's bytes at a time, so gathering costs no
- * memory per client: when another socket's bytes come, or the buffer is full, what it holds goes out at
- * once, and a packet larger than the whole buffer goes out alone. Each flush copies the bytes into a
- * fresh Buffer (from Node's pool when small), since a socket keeps what it was given and this buffer is
- * reused at once. A client closing its link flushes first, so that a DISCONNECT written just before is
+ * Coalesced output. A write per packet costs a system call per packet; instead the packets written during
+ * one turn of the event loop are gathered here and leave in one transport.send, on process.nextTick.
+ * There is one buffer for the whole process, holding one transport's bytes at a time, so gathering costs
+ * no memory per client: when another transport's bytes come, or the buffer is full, what it holds goes out
+ * at once, and a packet larger than the whole buffer goes out alone. Each flush copies the bytes into a
+ * fresh Buffer (from Node's pool when small), since a transport keeps what it was given until it is
+ * written and this buffer is reused at once. A client closing its link flushes first, so that a DISCONNECT written just before is
  * not lost.
  */
 class Output {
@@ -135,7 +135,7 @@ export class NodeClient implements Link, TransportOwner {
   private readonly clock: Clock;
   protected transport: Transport | null = null;
   private wakeRequested = -1;
-  /** The last socket error (ECONNREFUSED, a TLS verification error, ...), or "" since none. */
+  /** The last connection error (ECONNREFUSED, a TLS verification error, ...), or "" since none. */
   lastSocketError = "";
   /** The default clock's timer for this client, and the deadline it was armed for. */
   timer: NodeJS.Timeout | null = null;
