@@ -280,11 +280,9 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const devices: SimulatedDevice[] = [];
   const endpoints = new Map<string, Endpoint>();
   const connects = shared.connects;
-  let tables: RecordTables | null = null;
+  const tables = new RecordTables(plans.length, DEVICE_INFLIGHT_WINDOW + deviceQueueSlots(config), maxSequence);
   for (const plan of plans) {
     const options = deviceOptions(config, plan, password, offline);
-    // Every device of a slice has the same number of message slots.
-    tables ??= new RecordTables(plans.length, options.inflightWindow + options.queueSlots, maxSequence);
     const record = new DeviceRecord(plan, tables, records.length);
     records.push(record);
     const fleetDevice = new FleetDevice(shared, plan, record);
@@ -492,11 +490,18 @@ function longestOutageMs(config: RunConfig): number {
   return (timeline.healAt - timeline.partitionAt) * 1000 + CONNECT_TIMEOUT_MS;
 }
 
+/** A device's outgoing QoS 1/2 messages in flight at once. */
+const DEVICE_INFLIGHT_WINDOW = 4;
+
 /**
- * A device sized like a small board, since a run may hold 100,000 of them: its queue has room for the
- * messages of the longest time it may spend without a link in the run (longestOutageMs, then the backoff
- * cap), and no more.
+ * A device's queue: room for the messages of the longest time it may spend without a link in the run
+ * (longestOutageMs, then the backoff cap), and no more. The same for every device of a run.
  */
+function deviceQueueSlots(config: RunConfig): number {
+  return Math.max(4, Math.ceil(config.rate * (longestOutageMs(config) + BACKOFF_MAX_MS) / 1000));
+}
+
+/** A device sized like a small board, since a run may hold 100,000 of them. */
 export function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array | null, offline: Uint8Array): EngineOptions {
   const options = baseOptions(config, password);
   options.clientId = plan.id;
@@ -505,15 +510,15 @@ export function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uin
   options.cleanStart = false;
   options.sessionExpiry = 600;
   // Devices subscribe to nothing: they receive acknowledgements and pings only, so they need no
-  // subscription slots and no slots for incoming QoS 2 messages (each would be an array per device).
+  // subscription slots and no slots for incoming QoS 2 messages (each would be state per device).
   options.receiveBufferSize = 128;
   options.transmitBufferSize = 128;
   options.incomingQos2Slots = 0;
   options.subscriptionSlots = 0;
   // A PUBLISH's fixed header (up to 5 bytes), topic length and packet id (4), the topic and the payload.
   options.messageSlotSize = config.payload + Buffer.byteLength(plan.topic) + 9;
-  options.inflightWindow = 4;
-  options.queueSlots = Math.max(4, Math.ceil(config.rate * (longestOutageMs(config) + BACKOFF_MAX_MS) / 1000));
+  options.inflightWindow = DEVICE_INFLIGHT_WINDOW;
+  options.queueSlots = deviceQueueSlots(config);
   options.resendOnReconnect = !config.faultNoResend;
   const will = new Will();
   will.topic = plan.willTopic;

@@ -159,8 +159,13 @@ export class Observer {
     for (const plan of plans) this.willTopics.set(plan.willTopic, plan.index);
   }
 
+  /** Where device `position` (index - first)'s count of `sequence` is in `counts`. */
+  private countIndex(position: number, sequence: number): number {
+    return position * (this.maxSequence + 1) + sequence;
+  }
+
   private countAt(device: number, sequence: number): number {
-    return this.counts[(device - this.first) * (this.maxSequence + 1) + sequence];
+    return this.counts[this.countIndex(device - this.first, sequence)];
   }
 
   /** Handles one delivered message (the observer client's message event). */
@@ -181,7 +186,7 @@ export class Observer {
     const position = device - this.first;
     if (!(position >= 0 && position < this.devices) || sequence > this.maxSequence) return;
     const counts = this.counts;
-    const at = position * (this.maxSequence + 1) + sequence;
+    const at = this.countIndex(position, sequence);
     this.received++;
     this.receivedThisSecond++;
     if (counts[at] > 0) {

@@ -61,8 +61,8 @@ const timers = new TimerClock();
  * no memory per client: when another transport's bytes come, or the buffer is full, what it holds goes out
  * at once, and a packet larger than the whole buffer goes out alone. Each flush copies the bytes into a
  * fresh Buffer (from Node's pool when small), since a transport keeps what it was given until it is
- * written and this buffer is reused at once. A client closing its link flushes first, so that a DISCONNECT written just before is
- * not lost.
+ * written and this buffer is reused at once. A client closing its link flushes first, so that a
+ * DISCONNECT written just before is not lost.
  */
 class Output {
   private readonly bytes: Buffer;
