@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineOptions } from "../../device/engine/options";
 import { framerBufferSize } from "../../device/codec/framer";
-import { META } from "../../device/engine/outbox";
+import { SLOT_STATE_BYTES } from "../../device/engine/outbox";
 import { SUBSCRIPTION_SLOT_BYTES, INCOMING_SLOT_BYTES } from "../../device/engine/engine";
 import { RECEIVE_CHUNK } from "../../device/platform/espruino/client";
 
@@ -94,7 +94,7 @@ const MQTT5_TABLE_VARIABLES = 2 * 43;
 export function memoryUse(profile: BoardProfile): MemoryUse {
   const o = profileOptions(profile);
   const slots = o.inflightWindow + o.queueSlots;
-  const block = framerBufferSize(o.receiveBufferSize) + o.transmitBufferSize + slots * (o.messageSlotSize + META) +
+  const block = framerBufferSize(o.receiveBufferSize) + o.transmitBufferSize + slots * (o.messageSlotSize + SLOT_STATE_BYTES) +
     o.subscriptionSlots * SUBSCRIPTION_SLOT_BYTES + o.incomingQos2Slots * INCOMING_SLOT_BYTES;
   const size = profile.espruino.variableBytes;
   const bufferVars = bufferVariables(block, size) + bufferVariables(RECEIVE_CHUNK, size);

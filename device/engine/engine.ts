@@ -93,6 +93,8 @@ export class Engine {
   private readonly slotBytes: Bytes;
   private readonly subscriptionsAt: number;
   private readonly incomingAt: number;
+  /** Packet id classes: one per message slot, then one per subscription slot (nextPacketId). */
+  private readonly idClasses: number;
 
   private now = 0;
   private linkNumber = 0;
@@ -103,7 +105,6 @@ export class Engine {
   private lastReceived = 0;
   private pingSentAt = -1;
   private keepAliveMs = 0;
-  private nextPacketId = 1;
   // Limits the broker announced in CONNACK (5.0); 3.1.1 brokers get the protocol's own limits.
   private brokerReceiveMaximum = 65535;
   private brokerMaximumPacketSize = mqtt.MAX_REMAINING_LENGTH;
@@ -117,7 +118,8 @@ export class Engine {
     this.version = options.protocolVersion;
     // The receive buffer, the transmit buffer, the message slots and the slots' state, in one allocation.
     const slots = options.inflightWindow + options.queueSlots;
-    this.subscriptionsAt = slots * (options.messageSlotSize + box.META);
+    this.subscriptionsAt = slots * (options.messageSlotSize + box.SLOT_STATE_BYTES);
+    this.idClasses = slots + options.subscriptionSlots;
     this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * SUBSCRIPTION_SLOT_BYTES;
     const storeSize = this.incomingAt + options.incomingQos2Slots * INCOMING_SLOT_BYTES;
     bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize + storeSize);
@@ -220,14 +222,14 @@ export class Engine {
       // No room: one message is dropped, the oldest queued one if the policy says so, else this one.
       this.counters.drops++;
       if (this.options.queuePolicy === DROP_OLDEST) {
-        slot = this.outbox.earliest(box.QUEUED);
+        slot = this.outbox.firstQueued();
       }
       if (slot < 0) {
         return errors.ERR_QUEUE_FULL;
       }
       this.outbox.setState(slot, box.FREE);
     }
-    fields.packetId = qos > 0 ? this.allocatePacketId() : 0;
+    fields.packetId = qos > 0 ? this.nextPacketId(this.outbox.idOf(slot), slot) : 0;
     // It fits: size <= messageSlotSize was checked above. The encoder returns the length, not the end offset.
     this.outbox.enqueue(slot, encode.encodePublish(this.slotBytes, this.outbox.offsetOf(slot), this.version, fields),
       fields.packetId);
@@ -283,7 +285,12 @@ export class Engine {
   /** Gives a subscription slot `state` and a new packet id, sends it if connected; returns the id. */
   private setSubscription(slot: number, state: number): number {
     this.setSubscriptionState(slot, state);
-    const id = this.allocatePacketId();
+    const idClass = this.outbox.capacity + slot;
+    let id = this.nextPacketId(wire.readU16(this.slotBytes, this.idAt(slot)), idClass);
+    if (id === wire.readU16(this.slotBytes, this.idAt(slot + this.subscriptions.length))) {
+      // Its earlier SUBSCRIBE, still awaiting a SUBACK, has this one.
+      id = this.nextPacketId(id, idClass);
+    }
     wire.writeU16(this.slotBytes, this.idAt(slot), id);
     if (this.state === CONNECTED) {
       this.sendSubscription(slot);
@@ -397,7 +404,6 @@ export class Engine {
   private openLink(): void {
     this.state = OPENING;
     this.linkNumber++;
-    this.outbox.clearSent();
     this.framer.next();
     this.deadline = this.now + this.options.connectTimeoutMs;
     this.link.open();
@@ -505,14 +511,12 @@ export class Engine {
       this.forgetSession();
     }
     this.scheduleKeepAlive();
-    // Before the application hears of it: a subscription made in connected() is sent by subscribe() itself,
-    // and would otherwise go twice (the broker's second SUBACK then has an id no longer awaited).
+    // Before the application hears of it: a subscription made or a message published in connected() is sent
+    // by subscribe() or publish() itself, and would otherwise go twice (the broker's second acknowledgement
+    // then has an id no longer awaited); and what was in flight goes before anything new.
     this.resendSubscriptions(sessionPresent);
-    this.events.connected(sessionPresent);
-    if (this.state !== CONNECTED) {
-      return;
-    }
     this.resendInflight(sessionPresent);
+    this.events.connected(sessionPresent);
     this.flushQueue();
   }
 
@@ -523,16 +527,22 @@ export class Engine {
       bytes.setByte(this.slotBytes, at, 0);
     }
     const outbox = this.outbox;
+    if (this.options.resendOnReconnect) {
+      // Sent but never acknowledged: each goes again as a new message, in its original place.
+      for (let slot = 0; slot < outbox.capacity; slot++) {
+        if (outbox.stateOf(slot) === box.AWAIT_ACK) {
+          outbox.setDup(slot, false);
+          outbox.setState(slot, box.QUEUED);
+        }
+      }
+      outbox.sortQueue();
+    }
     for (let slot = 0; slot < outbox.capacity; slot++) {
       if (outbox.stateOf(slot) === box.AWAIT_COMPLETE) {
         // The broker had the message (PUBREC); only the release was outstanding, and the broker has
         // forgotten it: tell the application, as a 5.0 broker would, "packet id not found".
         outbox.setState(slot, box.FREE);
         this.events.acknowledged(mqtt.PUBCOMP, outbox.idOf(slot), mqtt.RC_PACKET_ID_NOT_FOUND);
-      } else if (outbox.stateOf(slot) === box.AWAIT_ACK && this.options.resendOnReconnect) {
-        // Sent but never acknowledged: it goes again as a new message, in its original place.
-        outbox.setDup(slot, false);
-        outbox.setState(slot, box.QUEUED);
       }
     }
   }
@@ -543,9 +553,8 @@ export class Engine {
       return;
     }
     // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (DUP set) and PUBREL, in their original order.
-    for (let slot = outbox.earliest(box.AWAIT_ACK); slot >= 0; slot = outbox.earliest(box.AWAIT_ACK)) {
-      // The same state again: marks it sent on this link.
-      outbox.setState(slot, outbox.stateOf(slot));
+    for (let slot = outbox.after(-1, box.AWAIT_ACK); slot >= 0 && this.state === CONNECTED;
+      slot = outbox.after(outbox.orderOf(slot), box.AWAIT_ACK)) {
       this.counters.retransmits++;
       if (outbox.stateOf(slot) === box.AWAIT_ACK) {
         outbox.setDup(slot, true);
@@ -567,7 +576,7 @@ export class Engine {
       window = this.brokerReceiveMaximum;
     }
     while (outbox.queued > 0) {
-      const slot = outbox.earliest(box.QUEUED);
+      const slot = outbox.firstQueued();
       const qos = outbox.qosOf(slot);
       const size = outbox.lengthOf(slot);
       if (qos > 0 && outbox.inflight >= window) {
@@ -623,7 +632,7 @@ export class Engine {
     const outbox = this.outbox;
     const id = packet.packetId;
     if (packet.type === mqtt.PUBCOMP) {
-      const slot = outbox.find(box.AWAIT_COMPLETE, id);
+      const slot = outbox.find(box.AWAIT_COMPLETE, id, this.idClasses);
       if (slot < 0) {
         this.closeLink(errors.ERR_UNKNOWN_PACKET_ID);
         return;
@@ -631,10 +640,10 @@ export class Engine {
       this.complete(slot, mqtt.PUBCOMP, packet.reasonCode);
       return;
     }
-    let slot = outbox.find(box.AWAIT_ACK, id);
+    let slot = outbox.find(box.AWAIT_ACK, id, this.idClasses);
     if (slot < 0 && packet.type === mqtt.PUBREC) {
       // A PUBREC repeated after our PUBREL: send the PUBREL again.
-      slot = outbox.find(box.AWAIT_COMPLETE, id);
+      slot = outbox.find(box.AWAIT_COMPLETE, id, this.idClasses);
       if (slot >= 0) {
         this.sendAck(mqtt.PUBREL, id, 0);
         return;
@@ -755,21 +764,15 @@ export class Engine {
     return -1;
   }
 
-  /** The next packet id that no stored message or open (un)subscribe uses ([MQTT-2.2.1-3]). */
-  private allocatePacketId(): number {
-    for (;;) {
-      const id = this.nextPacketId;
-      this.nextPacketId = id === 65535 ? 1 : id + 1;
-      let taken = this.outbox.usesPacketId(id);
-      // Every subscription slot's id and outstanding id (a slot freed without its SUBACK may keep a stale id,
-      // which only makes this skip that id for now).
-      for (let at = this.idAt(0); at < this.incomingAt && !taken; at += 2) {
-        taken = wire.readU16(this.slotBytes, at) === id;
-      }
-      if (!taken) {
-        return id;
-      }
-    }
+  /**
+   * The packet id to use after `previous` (0: none yet) in class `idClass`. Class c's ids are c+1, c+1+n,
+   * c+1+2n, ... for n classes, one class per message slot and per subscription slot, each holding one
+   * request at a time: so no two requests in flight share an id ([MQTT-2.2.1-3]), an acknowledgement's id
+   * tells its slot at once, and an id comes back only after the slot has cycled through all of its class.
+   */
+  private nextPacketId(previous: number, idClass: number): number {
+    const id = previous + this.idClasses;
+    return previous > 0 && id <= 65535 ? id : idClass + 1;
   }
 
   private sendPublish(buffer: Bytes, offset: number, length: number): number {

@@ -1,10 +1,16 @@
 // The outgoing message store: a fixed number of slots, each holding one encoded PUBLISH, from publish()
 // until the broker has acknowledged it. A slot is queued (not yet sent on the current link), waiting
-// for PUBACK/PUBREC, or waiting for PUBCOMP. Slot order is publish order, which is resend order.
+// for PUBACK/PUBREC, or waiting for PUBCOMP. Publish order is resend order.
 //
 // All of it lives in one byte buffer, a part of the engine's one allocation: the slots, slot i at
-// i * slotSize, then META bytes of state per slot. Arrays of numbers would cost each engine a few hundred
-// bytes of array headers and element stores (and a view per slot), which a fleet of 100,000 multiplies.
+// i * slotSize, then META bytes of state per slot, then the queue. Arrays of numbers would cost each engine
+// a few hundred bytes of array headers and element stores (and a view per slot), which a fleet of 100,000
+// multiplies.
+//
+// What happens per message takes the same few steps however many slots there are (a Node client may have
+// a window of thousands): a slot's packet id tells the slot (Engine.nextPacketId), queued slots leave in
+// publish order from a ring, and free slots are a list. Only what happens per connection (resend, a lost
+// session) walks the slots.
 
 import { Bytes, byteAt, setByte } from "../platform/bytes";
 import { readU16, writeU16 } from "../codec/wire";
@@ -13,23 +19,37 @@ export const FREE = 0;
 export const QUEUED = 1;
 export const AWAIT_ACK = 2;
 export const AWAIT_COMPLETE = 3;
+/** For after(): any state but FREE. */
+const USED = 4;
 
-// A slot's state bytes: its state; 1 once it went out on the current link (set with a waiting state, cleared
-// when a link opens); its rank among the used slots (0 = published first; 16 bits, so any slot count works);
-// its packet id; the stored PUBLISH's length.
-const SENT = 1;
-const RANK = 2;
-const ID = 4;
-const LENGTH = 6;
-export const META = 8;
+// A slot's state bytes: its state; its order stamp (published later, larger), or in a free slot the next free
+// one; its packet id (kept after the slot is freed: the slot's next id follows it); the stored PUBLISH's length.
+const ORDER = 1;
+const ID = 3;
+const LENGTH = 5;
+const META = 7;
+/** Bytes per slot besides the PUBLISH: META, and the slot's place in the queue ring. */
+export const SLOT_STATE_BYTES = META + 2;
+/** Order stamps are 16 bits: at this one they are renumbered 0 .. used-1. */
+const LAST_ORDER = 65535;
 
 export class Outbox {
   readonly capacity: number;
-  /** The slots and their state: the first capacity * (slotSize + META) bytes. */
+  /** The slots, their state and the queue: capacity * (slotSize + SLOT_STATE_BYTES) bytes. */
   readonly slots: Bytes;
   private readonly slotSize: number;
   /** Where the state bytes start. */
   private readonly meta: number;
+  /**
+   * The queued slots in publish order, a ring of 16-bit slot numbers from queueHead. Queued slots are always
+   * the last published of the used ones (a message goes out only after every earlier one has), so they leave
+   * from the head, and only a lost session puts slots back, all of them (requeue).
+   */
+  private readonly ring: number;
+  private queueHead = 0;
+  private nextOrder = 0;
+  /** The first free slot (capacity: none); each free slot's ORDER bytes name the next. */
+  private freeHead = 0;
   used = 0;
   queued = 0;
   inflight = 0;
@@ -39,6 +59,10 @@ export class Outbox {
     this.capacity = capacity;
     this.slotSize = slotSize;
     this.meta = capacity * slotSize;
+    this.ring = this.meta + capacity * META;
+    for (let slot = 0; slot < capacity; slot++) {
+      writeU16(slots, this.metaOf(slot) + ORDER, slot + 1);
+    }
   }
 
   /** Where slot `slot`'s PUBLISH starts in `slots`. */
@@ -60,6 +84,7 @@ export class Outbox {
     return (byteAt(this.slots, this.offsetOf(slot)) >> 1) & 3;
   }
 
+  /** The packet id of the slot's message, or of its last one when it is free (0 for none yet, or QoS 0). */
   idOf(slot: number): number {
     return readU16(this.slots, this.metaOf(slot) + ID);
   }
@@ -68,99 +93,95 @@ export class Outbox {
     return readU16(this.slots, this.metaOf(slot) + LENGTH);
   }
 
-  /** A free slot's index, or -1. */
-  freeSlot(): number {
-    for (let i = 0; i < this.capacity; i++) {
-      if (this.stateOf(i) === FREE) {
-        return i;
-      }
-    }
-    return -1;
+  /** The slot's order stamp: a slot published later has a larger one. */
+  orderOf(slot: number): number {
+    return readU16(this.slots, this.metaOf(slot) + ORDER);
   }
 
-  /** Marks a free slot whose bytes now hold an encoded PUBLISH of `length` bytes as queued, last in order. */
+  /** A free slot's index, or -1. */
+  freeSlot(): number {
+    return this.freeHead < this.capacity ? this.freeHead : -1;
+  }
+
+  /** Marks the free slot freeSlot() gave, its bytes now an encoded PUBLISH of `length` bytes, as queued, last in order. */
   enqueue(slot: number, length: number, packetId: number): void {
+    this.freeHead = this.orderOf(slot);
+    if (this.nextOrder === LAST_ORDER) {
+      // Renumbered smallest first, each stamp becomes its rank, never larger than it was: so the next
+      // unrenumbered slot is the first after the last rank given.
+      let rank = 0;
+      for (let slot = this.after(-1, USED); slot >= 0; slot = this.after(rank - 1, USED)) {
+        writeU16(this.slots, this.metaOf(slot) + ORDER, rank++);
+      }
+      this.nextOrder = rank;
+    }
     const at = this.metaOf(slot);
-    writeU16(this.slots, at + RANK, this.used);
+    writeU16(this.slots, at + ORDER, this.nextOrder++);
     writeU16(this.slots, at + ID, packetId);
     writeU16(this.slots, at + LENGTH, length);
+    this.setRing(this.queued, slot);
     this.setState(slot, QUEUED);
   }
 
-  /**
-   * A waiting state means the slot is going out now (flushQueue), or again (resendInflight sets the state it
-   * has): either way it has gone out on the current link.
-   */
+  /** Sets a slot's state. A slot leaving QUEUED is the queue's first (firstQueued), as the ring says. */
   setState(slot: number, state: number): void {
-    const slots = this.slots;
     const at = this.metaOf(slot);
-    const before = byteAt(slots, at);
+    const before = byteAt(this.slots, at);
     this.used += (state !== FREE ? 1 : 0) - (before !== FREE ? 1 : 0);
     this.queued += (state === QUEUED ? 1 : 0) - (before === QUEUED ? 1 : 0);
     this.inflight += (state >= AWAIT_ACK ? 1 : 0) - (before >= AWAIT_ACK ? 1 : 0);
+    if (before === QUEUED && state !== QUEUED) {
+      this.queueHead = (this.queueHead + 1) % this.capacity;
+    }
     if (state === FREE && before !== FREE) {
-      // The slots published after this one move up a rank, so the used slots' ranks stay 0 .. used-1 (a
-      // free slot's rank means nothing until enqueue sets it).
-      const rank = readU16(slots, at + RANK);
-      for (let i = 0; i < this.capacity; i++) {
-        const other = this.metaOf(i) + RANK;
-        const r = readU16(slots, other);
-        if (r > rank) {
-          writeU16(slots, other, r - 1);
-        }
-      }
+      writeU16(this.slots, at + ORDER, this.freeHead);
+      this.freeHead = slot;
     }
-    setByte(slots, at, state);
-    setByte(slots, at + SENT, state >= AWAIT_ACK ? 1 : 0);
+    setByte(this.slots, at, state);
   }
 
-  /** A new link: nothing has been sent on it yet. */
-  clearSent(): void {
-    for (let i = 0; i < this.capacity; i++) {
-      setByte(this.slots, this.metaOf(i) + SENT, 0);
+  /** The queued slot published first (the next to go out), or -1. */
+  firstQueued(): number {
+    return this.queued > 0 ? readU16(this.slots, this.ring + this.queueHead * 2) : -1;
+  }
+
+  /** Rebuilds the queue ring from the queued slots' order (after a lost session has queued sent ones again). */
+  sortQueue(): void {
+    this.queueHead = 0;
+    let count = 0;
+    for (let slot = this.after(-1, QUEUED); slot >= 0; slot = this.after(this.orderOf(slot), QUEUED)) {
+      this.setRing(count++, slot);
     }
   }
 
-  /** The slot waiting in `state` for `packetId`, or -1. */
-  find(state: number, packetId: number): number {
-    for (let i = 0; i < this.capacity; i++) {
-      if (this.stateOf(i) === state && this.idOf(i) === packetId) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  /** True when a stored message uses `packetId`. */
-  usesPacketId(packetId: number): boolean {
-    for (let i = 0; i < this.capacity; i++) {
-      // A QoS 0 message is stored with id 0, which is never allocated.
-      if (this.stateOf(i) !== FREE && this.idOf(i) === packetId) {
-        return true;
-      }
-    }
-    return false;
+  /** The `index`th place of the queue ring, counted from its head, holds `slot`. */
+  private setRing(index: number, slot: number): void {
+    writeU16(this.slots, this.ring + ((this.queueHead + index) % this.capacity) * 2, slot);
   }
 
   /**
-   * The earliest slot in `state` (or, with AWAIT_ACK, in either waiting state) not yet sent on the current
-   * link (which every queued slot is), or -1.
+   * The slot published next after order stamp `order` (-1: the first) among those in `state` (AWAIT_ACK:
+   * either waiting state; USED: any), or -1.
    */
-  earliest(state: number): number {
-    const slots = this.slots;
+  after(order: number, state: number): number {
     let best = -1;
-    let bestRank = 0;
-    for (let i = 0; i < this.capacity; i++) {
-      const at = this.metaOf(i);
-      const s = byteAt(slots, at);
-      const rank = readU16(slots, at + RANK);
-      if ((state === AWAIT_ACK ? s >= AWAIT_ACK : s === state) && byteAt(slots, at + SENT) === 0 &&
-        (best < 0 || rank < bestRank)) {
-        best = i;
-        bestRank = rank;
+    let bestOrder = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const s = this.stateOf(slot);
+      const o = this.orderOf(slot);
+      const wanted = state === USED ? s !== FREE : state === AWAIT_ACK ? s >= AWAIT_ACK : s === state;
+      if (wanted && o > order && (best < 0 || o < bestOrder)) {
+        best = slot;
+        bestOrder = o;
       }
     }
     return best;
+  }
+
+  /** The slot waiting in `state` for `packetId`, or -1: the id says which slot it can be (Engine.nextPacketId). */
+  find(state: number, packetId: number, classes: number): number {
+    const slot = (packetId - 1) % classes;
+    return packetId > 0 && slot < this.capacity && this.stateOf(slot) === state && this.idOf(slot) === packetId ? slot : -1;
   }
 
   /** Sets or clears the DUP flag of the stored PUBLISH ([MQTT-3.3.1-1]). */

@@ -88,6 +88,8 @@ export class Harness implements Link {
   openBehaviour: OpenBehaviour;
   responder: ((packet: mqtt.Packet, h: Harness) => void) | null;
   onMessage: ((message: Message, h: Harness) => void) | null;
+  /** Runs inside the engine's connected event, as an application's handler does. */
+  onConnected: ((sessionPresent: boolean, h: Harness) => void) | null = null;
   /** open() calls and close() calls made by the engine. */
   opens = 0;
   closes = 0;
@@ -116,6 +118,9 @@ export class Harness implements Link {
     const events: EngineEvents = {
       connected: (sessionPresent) => {
         this.log.push({ t: this.t, kind: "connected", sessionPresent });
+        if (this.onConnected !== null) {
+          this.onConnected(sessionPresent, this);
+        }
       },
       disconnected: (code) => {
         this.log.push({ t: this.t, kind: "disconnected", code });

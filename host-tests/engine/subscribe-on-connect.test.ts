@@ -12,6 +12,7 @@ describe("subscribing inside connected()", () => {
       const written: number[] = [];
       const disconnects: number[] = [];
       let engine: Engine | null = null;
+      let id = 0;
       const link: Link = {
         open() {},
         write(bytes: Uint8Array, offset: number) {
@@ -21,7 +22,7 @@ describe("subscribing inside connected()", () => {
       };
       const events: EngineEvents = {
         connected() {
-          engine?.subscribe("cmd/#", 1, 0);
+          id = engine?.subscribe("cmd/#", 1, 0) ?? 0;
         },
         disconnected(code) {
           disconnects.push(code);
@@ -38,7 +39,8 @@ describe("subscribing inside connected()", () => {
       const ack = version === 5 ? Uint8Array.of(0x20, 0x03, 0x00, 0x00, 0x00) : Uint8Array.of(0x20, 0x02, 0x00, 0x00);
       engine.received(ack, 0, ack.length, 1);
       expect(written.filter((first) => first === 0x82)).toHaveLength(1);
-      const suback = version === 5 ? Uint8Array.of(0x90, 0x04, 0x00, 0x01, 0x00, 0x01) : Uint8Array.of(0x90, 0x03, 0x00, 0x01, 0x01);
+      expect(id).toBeGreaterThan(0);
+      const suback = version === 5 ? Uint8Array.of(0x90, 0x04, id >> 8, id & 255, 0x00, 0x01) : Uint8Array.of(0x90, 0x03, id >> 8, id & 255, 0x01);
       engine.received(suback, 0, suback.length, 2);
       expect(disconnects).toEqual([]);
     });
