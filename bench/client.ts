@@ -17,8 +17,8 @@
 // The broker is Debian's mosquitto when installed, in its own process, so this process's CPU is only the
 // clients'; otherwise the embedded Aedes broker, whose CPU is then counted on both sides alike (said so in
 // the output). Pacing is the same for both libraries: the publisher stays at most --lag messages ahead of
-// the subscriber; at QoS 1 starling's own in-flight window (inflightWindow 16) bounds it further, MQTT.js
-// pipelines everything the lag allows. Not a test: nothing here asserts a time.
+// the subscriber; at QoS 1 MQTT.js pipelines everything the lag allows, and starling's in-flight window is
+// the lag too unless --window says otherwise. Not a test: nothing here asserts a time.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -57,7 +57,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
-    messages: 100_000, payload: 64, clients: 1000, rounds: 5, lag: 1000, window: 16, broker: "auto", only: "both",
+    messages: 100_000, payload: 64, clients: 1000, rounds: 5, lag: 1000, window: 0, broker: "auto", only: "both",
     json: null, child: null, library: "", port: 0,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -81,12 +81,16 @@ function parseOptions(argv: string[]): Options {
     else if (arg === "--port") options.port = Number(value);
     else usage(arg);
   }
+  if (options.window === 0) {
+    // Like for like: MQTT.js keeps as many QoS 1 messages in flight as the lag lets it.
+    options.window = options.lag;
+  }
   return options;
 }
 
 function usage(arg: string): never {
   console.error(`bad argument: ${arg}\nusage: tsx bench/client.ts [--messages N] [--payload BYTES] [--clients K] ` +
-    "[--rounds R] [--lag N] [--window N] [--broker auto|mosquitto|aedes] [--only both|starling|mqttjs] [--json FILE]");
+    "[--rounds R] [--lag N] [--window N (default: the lag)] [--broker auto|mosquitto|aedes] [--only both|starling|mqttjs] [--json FILE]");
   process.exit(2);
 }
 
