@@ -28,7 +28,10 @@ export class EngineOptions {
   messageSlotSize = 256;
   /** Outgoing QoS 1/2 messages in flight at once (also capped by the broker's receive maximum). */
   inflightWindow = 4;
-  /** Further messages held while offline or while the window is full. inflightWindow + queueSlots + subscriptionSlots stays below 65,535: each slot has its own packet ids. */
+  /**
+   * Further messages held while offline or while the window is full. inflightWindow + queueSlots +
+   * subscriptionSlots stays below 65,535: each slot has its own packet ids.
+   */
   queueSlots = 8;
   queuePolicy = REJECT_NEW;
   /**
