@@ -2,6 +2,7 @@
 // single setTimeout set for the earliest. (100,000 devices, 100,000 engines, one timer.)
 
 import { performance } from "node:perf_hooks";
+import { wholeMilliseconds } from "../device/platform/node/client";
 import type { Clock, NodeClient } from "../device/platform/node/client";
 
 /** Something to run at a time: a device's recurring work is an object with a method, not a closure per device. */
@@ -10,6 +11,7 @@ export interface Task {
 }
 
 interface Entry {
+  /** Whole milliseconds, rounded up (a task never runs early): a fractional one would be a boxed number per entry. */
   at: number;
   order: number;
   /** What to run; or null when the entry wakes `client` (unless a later request replaced it). */
@@ -25,7 +27,7 @@ export class FleetClock implements Clock {
   private stopped = false;
 
   now(): number {
-    return performance.now();
+    return wholeMilliseconds();
   }
 
   wakeAt(client: NodeClient, deadline: number): void {
@@ -40,12 +42,12 @@ export class FleetClock implements Clock {
     // not one per packet waiting out the keep-alive interval in the heap.
     const entry = client.clockEntry as Entry | null;
     if (entry !== null && entry.at <= deadline) return;
-    client.clockEntry = this.push({ at: deadline, order: this.order++, task: null, client });
+    client.clockEntry = this.push({ at: Math.ceil(deadline), order: this.order++, task: null, client });
   }
 
   /** Runs `task` (a function, or an object's fire()) at time `at` (on this clock). */
   at(at: number, task: Task | (() => void)): void {
-    this.push({ at, order: this.order++, task, client: null });
+    this.push({ at: Math.ceil(at), order: this.order++, task, client: null });
   }
 
   private push(entry: Entry): Entry {

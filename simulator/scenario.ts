@@ -117,6 +117,9 @@ export function shardSlice(config: RunConfig): Slice {
   return part({ first: 0, end: config.devices }, config.shard.index, config.shard.count);
 }
 
+/** Most devices' fate: one object for all of them (fates are never changed), not one each. */
+const NORMAL_FATE: Fate = { kind: "normal", at: 0 };
+
 /**
  * Device `index`'s plan. Each device draws from a generator seeded by the run's seed and its own index, so a
  * shard or a child process plans only its own devices, and any split of the fleet plans each alike.
@@ -133,7 +136,7 @@ export function planDevice(config: RunConfig, index: number, brokers = Math.max(
   // early enough for its consequence (a will within the keep-alive bound) to be seen before the end.
   // The network faults strike in the first seconds of traffic (faultTimeline).
   const strikeAt = config.ramp + 1 + random() * Math.max(0, config.duration - keepAliveBound(config) - 2);
-  let fate: Fate = { kind: "normal", at: 0 };
+  let fate = NORMAL_FATE;
   let threshold = 0;
   for (const [kind, share] of FATES[config.scenario]) {
     threshold += share;

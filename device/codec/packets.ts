@@ -79,6 +79,12 @@ export class Subscription {
 }
 
 /**
+ * Every packet's property tables until reservePropertyTables: one empty array for all (a fleet's 3.1.1
+ * engines would each hold two), never written to (readProperties reserves first).
+ */
+const NO_PROPERTY_TABLE: number[] = [];
+
+/**
  * A packet received from the broker, decoded in place. Every offset indexes `buffer`. Fields a packet
  * type does not have keep their last value; read only those of `type`.
  */
@@ -110,8 +116,8 @@ export class Packet {
   propertiesLength = 0;
   propertiesPresentLow = 0;
   propertiesPresentHigh = 0;
-  propertyValues: number[] = [];
-  propertyLengths: number[] = [];
+  propertyValues: number[] = NO_PROPERTY_TABLE;
+  propertyLengths: number[] = NO_PROPERTY_TABLE;
   userPropertyCount = 0;
   subscriptionIdentifierCount = 0;
 }

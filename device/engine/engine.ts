@@ -53,6 +53,11 @@ const SUB_UNSUBSCRIBING = 3;
 export const SUBSCRIPTION_SLOT_BYTES = 5;
 export const INCOMING_SLOT_BYTES = 2;
 
+// The one filter a SUBSCRIBE or UNSUBSCRIBE carries, as the encoders take it. Shared by every engine (each
+// fills it just before it encodes), so that a fleet's engines do not each hold two arrays.
+const single: Subscription[] = [];
+const singleFilter: string[] = [];
+
 export class Counters {
   connects = 0;
   reconnects = 0;
@@ -254,8 +259,8 @@ export class Engine {
     subscription.topicFilter = topicFilter;
     subscription.qos = qos;
     // Encode once now so that a bad filter or QoS is the caller's error, never a stored one.
-    this.single[0] = subscription;
-    const check = encode.encodeSubscribe(this.transmit, 0, this.version, 1, this.single, 1, null);
+    single[0] = subscription;
+    const check = encode.encodeSubscribe(this.transmit, 0, this.version, 1, single, 1, null);
     if (check < 0) {
       return check;
     }
@@ -747,11 +752,11 @@ export class Engine {
   private sendSubscription(slot: number): void {
     const id = wire.readU16(this.slotBytes, this.idAt(slot));
     if (this.subscriptionState(slot) === SUB_UNSUBSCRIBING) {
-      this.singleFilter[0] = this.subscriptions[slot].topicFilter;
-      this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, this.singleFilter, 1, null));
+      singleFilter[0] = this.subscriptions[slot].topicFilter;
+      this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, singleFilter, 1, null));
     } else {
-      this.single[0] = this.subscriptions[slot];
-      this.sendControl(encode.encodeSubscribe(this.transmit, 0, this.version, id, this.single, 1, null));
+      single[0] = this.subscriptions[slot];
+      this.sendControl(encode.encodeSubscribe(this.transmit, 0, this.version, id, single, 1, null));
     }
   }
 
@@ -838,9 +843,8 @@ export class Engine {
     return quietSince + this.keepAliveMs;
   }
 
-  private readonly single: Subscription[] = [new Subscription("", 0)];
-  private readonly singleFilter: string[] = [""];
 }
+
 
 function numberOr(value: number, absent: number): number {
   return value < 0 ? absent : value;

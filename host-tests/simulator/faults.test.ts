@@ -353,6 +353,35 @@ describe("fault proxy: bad input and bounded memory", () => {
     for (const [what, bytes] of cases) expect(connectClientId(bytes), what).toBeNull();
   });
 
+  it("takes a TLS device's announcement with its first bytes, and drops one whose connection closes before any", async () => {
+    const sink = net.createServer((socket) => socket.on("error", () => undefined));
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    const proxy = await FaultProxy.start({ host: "127.0.0.1", port: (sink.address() as net.AddressInfo).port });
+    made.proxies.push(proxy);
+    try {
+      const announce = (id: string) => new Promise<net.Socket>((resolve) => {
+        const socket = net.connect(proxy.port, proxy.host, () => {
+          proxy.expect(socket.localAddress!, socket.localPort!, id);
+          resolve(socket);
+        });
+      });
+      // Bytes the proxy cannot read (a TLS ClientHello): the announcement says who it is.
+      const speaks = await announce("tls-speaker");
+      speaks.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01]));
+      await until(() => proxy.counters.identified === 1, "the announced device identified");
+      expect(proxy.announcementsWaiting).toBe(0);
+      // Gone before its first bytes: nothing of it stays behind.
+      const silent = await announce("tls-silent");
+      expect(proxy.announcementsWaiting).toBe(1);
+      silent.destroy();
+      await until(() => proxy.announcementsWaiting === 0, "the closed connection's announcement dropped");
+      expect(proxy.counters.identified).toBe(1);
+      speaks.destroy();
+    } finally {
+      sink.close();
+    }
+  });
+
   it("forwards garbage and a 256 MB header unidentified, without crashing, while a real device works", async () => {
     const broker = await startAedes();
     try {

@@ -226,10 +226,14 @@ class Connection {
   broker: net.Socket | null = null;
   readonly up: Direction;
   down: Direction | null = null;
+  /** "address:port" the device connects from: where a TLS device's announcement is filed (FaultProxy.expect). */
+  readonly peer: string;
   private firstBytes: Buffer = Buffer.alloc(0);
 
   constructor(private readonly proxy: FaultProxy, readonly device: net.Socket) {
     this.up = new Direction(proxy, device, true);
+    // Read now: a closed socket no longer knows its peer.
+    this.peer = `${device.remoteAddress}:${device.remotePort}`;
     device.on("data", (chunk: Buffer) => this.fromDevice(chunk));
     device.on("end", () => this.sourceEnded(this.up));
     device.on("close", () => this.socketClosed(this.up));
@@ -252,7 +256,7 @@ class Connection {
   private identified(id: string | null): void {
     const first = this.firstBytes;
     this.firstBytes = Buffer.alloc(0);
-    if (id === null) id = this.proxy.announced(this.device);
+    if (id === null) id = this.proxy.announced(this.peer);
     this.clientId = id;
     if (id !== null) this.proxy.register(this, id);
     if (id !== null && this.proxy.isPartitioned(id)) {
@@ -449,12 +453,16 @@ export class FaultProxy {
     this.expected.set(`${address}:${port}`, clientId);
   }
 
-  /** The client id announced for a device socket's connection (taken: a port is reused later), or null. */
-  announced(device: net.Socket): string | null {
-    const key = `${device.remoteAddress}:${device.remotePort}`;
-    const id = this.expected.get(key);
+  /** Announcements not yet taken by a connection (each is taken, or dropped when its connection closes first). */
+  get announcementsWaiting(): number {
+    return this.expected.size;
+  }
+
+  /** The client id announced for the connection from `peer` (taken: a port is reused later), or null. */
+  announced(peer: string): string | null {
+    const id = this.expected.get(peer);
     if (id === undefined) return null;
-    this.expected.delete(key);
+    this.expected.delete(peer);
     return id;
   }
 
@@ -466,6 +474,8 @@ export class FaultProxy {
   unregister(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
     this.counters.open--;
+    // Gone before its first bytes: its announcement would otherwise stay until its port is reused.
+    if (connection.clientId === null) this.expected.delete(connection.peer);
     const id = connection.clientId;
     if (id !== null && this.byClientId.get(id) === connection) this.byClientId.delete(id);
   }

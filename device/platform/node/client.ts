@@ -21,7 +21,15 @@ export interface Clock {
 }
 
 /**
- * The default clock: performance.now() and one setTimeout per client (kept in client.timer). The
+ * Whole milliseconds for the engine: V8 keeps a field that only ever held small integers inline, where a
+ * fractional time costs a boxed number per field per client (about 150 bytes for a fleet's device).
+ */
+export function wholeMilliseconds(): number {
+  return Math.floor(performance.now());
+}
+
+/**
+ * The default clock: performance.now() in whole milliseconds and one setTimeout per client (kept in client.timer). The
  * keep-alive deadline moves later with every packet sent, so an armed timer is kept while the new
  * deadline is later than the one it was armed for: it fires early, the engine finds nothing due, and the
  * client asks again for the deadline of that moment. So a busy client re-arms about once per keep-alive
@@ -29,7 +37,7 @@ export interface Clock {
  */
 class TimerClock implements Clock {
   now(): number {
-    return performance.now();
+    return wholeMilliseconds();
   }
 
   wakeAt(client: NodeClient, deadline: number): void {
