@@ -29,7 +29,12 @@ export function newBytes(size: number): Bytes {
  * Runtimes without views into a buffer make these two no-ops.
  */
 export function beginBytesBlock(size: number): void {
-  block = new Uint8Array(size);
+  openBytesBlock(new Uint8Array(size));
+}
+
+/** beginBytesBlock with the block given: a runtime that gets its blocks elsewhere (Node: bytes.ts). */
+export function openBytesBlock(bytes: Bytes): void {
+  block = bytes;
   blockUsed = 0;
 }
 
