@@ -516,6 +516,106 @@ describe.each(VERSIONS)("MQTT %i: packet ids", (version) => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
+// The message store against a model: random publishes, acknowledgements in any order, lost links and
+// sessions, both queue policies; after every step the engine wrote exactly what the model says
+// ---------------------------------------------------------------------------------------------------------
+
+describe.each(VERSIONS)("MQTT %i: the message store against a model", (version) => {
+  type Stored = { topic: string; qos: number; id: number; state: "queued" | "ack" | "complete" | "sent" };
+  it("sends, resends, drops and completes each message as the model does", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("publish" as const), qos: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({ kind: fc.constant("ack" as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant("lose" as const) }),
+      fc.record({ kind: fc.constant("reconnect" as const), present: fc.boolean() }),
+    );
+    const scenario = fc.record({
+      window: fc.integer({ min: 1, max: 5 }), queue: fc.integer({ min: 0, max: 4 }), dropOldest: fc.boolean(),
+      ops: fc.array(op, { maxLength: 80 }),
+    });
+    fc.assert(fc.property(scenario, ({ window, queue, dropOldest, ops }) => {
+      const h = make(version, { cleanStart: false, sessionExpiry: 3600, inflightWindow: window, queueSlots: queue,
+        queuePolicy: dropOldest ? DROP_OLDEST : REJECT_NEW, keepAlive: 0 });
+      h.connect();
+      h.take();
+      let store: Stored[] = []; // publish order
+      let connected = true;
+      let count = 0;
+      const expected: string[] = [];
+      const completed: number[] = [];
+      // Queued messages go in publish order while the window has room (QoS 0 takes none, and is done once sent).
+      const flush = () => {
+        for (const m of store.filter((x) => x.state === "queued")) {
+          if (m.qos > 0 && store.filter((x) => x.state === "ack" || x.state === "complete").length >= window) break;
+          expected.push(`publish ${m.topic} q${m.qos}`);
+          m.state = m.qos === 0 ? "sent" : "ack";
+        }
+        store = store.filter((x) => x.state !== "sent");
+      };
+      for (const step of ops) {
+        if (step.kind === "publish") {
+          const topic = `m/${count++}`;
+          const id = h.publish(topic, "x", step.qos);
+          if (step.qos === 0 && connected && !store.some((x) => x.state === "queued")) {
+            expect(id).toBe(0);
+            expected.push(`publish ${topic} q0`);
+          } else if (store.length === window + queue && !(dropOldest && store.some((x) => x.state === "queued"))) {
+            expect(id).toBe(ERR_QUEUE_FULL);
+          } else {
+            if (store.length === window + queue) {
+              store.splice(store.findIndex((x) => x.state === "queued"), 1);
+            }
+            expect(id >= 0).toBe(true);
+            store.push({ topic, qos: step.qos, id, state: "queued" });
+            if (connected) flush();
+          }
+        } else if (step.kind === "ack" && connected) {
+          const waiting = store.filter((x) => x.state !== "queued");
+          if (waiting.length === 0) continue;
+          const m = waiting[step.pick % waiting.length];
+          if (m.state === "complete") {
+            h.send({ cmd: "pubcomp", messageId: m.id });
+          } else if (m.qos === 1) {
+            h.puback(m.id);
+          } else {
+            h.send({ cmd: "pubrec", messageId: m.id });
+            expected.push(`pubrel ${m.id}`);
+            m.state = "complete";
+            continue;
+          }
+          completed.push(m.id);
+          store.splice(store.indexOf(m), 1);
+          flush();
+        } else if (step.kind === "lose" && connected) {
+          h.loseLink();
+          connected = false;
+        } else if (step.kind === "reconnect" && !connected) {
+          h.connect(step.present);
+          connected = true;
+          if (step.present) {
+            for (const m of store.filter((x) => x.state !== "queued")) {
+              expected.push(m.state === "ack" ? `publish ${m.topic} q${m.qos} dup` : `pubrel ${m.id}`);
+            }
+          } else {
+            for (const m of store.filter((x) => x.state === "complete")) completed.push(m.id);
+            store = store.filter((x) => x.state !== "complete");
+            for (const m of store) m.state = "queued";
+          }
+          flush();
+        }
+        const written = h.take().filter((p) => p.cmd === "publish" || p.cmd === "pubrel").map(brief);
+        expect(written).toEqual(expected.splice(0));
+        const ids = store.filter((x) => x.qos > 0).map((x) => x.id);
+        expect(new Set(ids).size, "packet ids in use are distinct").toBe(ids.length);
+        expect(h.engine.pendingMessages).toBe(store.length);
+      }
+      expect(h.acks.map((a) => a.packetId)).toEqual(completed);
+      expect(h.violations).toEqual([]);
+    }), { numRuns: 1000 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
 // Resend on session resume / resubscribe when the session is gone
 // ---------------------------------------------------------------------------------------------------------
 
