@@ -12,6 +12,9 @@ export function framerBufferSize(maximumPacketSize: number): number {
   return maximumPacketSize < 5 ? 5 : maximumPacketSize;
 }
 
+/** Where packetSizeAt reads a fixed header's remaining length: scratch shared by every framer. */
+const header = new Cursor();
+
 export class Framer {
   /** The receive buffer: gathers a packet that arrives in pieces. */
   readonly buffer: Bytes;
@@ -24,7 +27,6 @@ export class Framer {
   private gathered = 0;
   private total = 0;
   private readonly maximumPacketSize: number;
-  private readonly header = new Cursor();
 
   constructor(maximumPacketSize: number) {
     this.maximumPacketSize = maximumPacketSize;
@@ -99,14 +101,14 @@ export class Framer {
    * needed, or an error code. The size is checked against the maximum here, before buffering.
    */
   private packetSizeAt(bytes: Bytes, at: number, available: number): number {
-    const error = readVarint(bytes, at + 1, at + available, this.header);
+    const error = readVarint(bytes, at + 1, at + available, header);
     if (error === errors.ERR_MALFORMED) {
       return 0;
     }
     if (error !== 0) {
       return error;
     }
-    const size = this.header.next - at + this.header.value;
+    const size = header.next - at + header.value;
     return size > this.maximumPacketSize ? errors.ERR_PACKET_TOO_LARGE : size;
   }
 }

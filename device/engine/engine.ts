@@ -53,8 +53,9 @@ const SUB_UNSUBSCRIBING = 3;
 export const SUBSCRIPTION_SLOT_BYTES = 5;
 export const INCOMING_SLOT_BYTES = 2;
 
-// The one filter a SUBSCRIBE or UNSUBSCRIBE carries, as the encoders take it. Shared by every engine (each
-// fills it just before it encodes), so that a fleet's engines do not each hold two arrays.
+// What publish() and (un)subscribe() hand the encoders: shared by every engine, each filling them just
+// before it encodes, so that a fleet's engines do not each hold them.
+const publishFields = new PublishFields();
 const single: Subscription[] = [];
 const singleFilter: string[] = [];
 
@@ -86,7 +87,6 @@ export class Engine {
   private readonly outbox: box.Outbox;
   private readonly random: Random;
   private readonly connectFields = new ConnectFields();
-  private readonly publishFields = new PublishFields();
   private readonly subscriptions: Subscription[] = [];
   /**
    * The outbox's bytes; from subscriptionsAt, a state byte per subscription slot; from idAt(0), a 16-bit
@@ -155,7 +155,6 @@ export class Engine {
       properties.maximumPacketSize = options.receiveBufferSize;
       properties.userProperties = options.connectUserProperties;
       fields.properties = properties;
-      this.publishFields.properties = new Properties();
       reservePropertyTables(this.packet);
     }
   }
@@ -199,7 +198,7 @@ export class Engine {
     if (qos > this.brokerMaximumQos || (retain && !this.brokerRetainAvailable)) {
       return errors.ERR_NOT_SUPPORTED;
     }
-    const fields = this.publishFields;
+    const fields = publishFields;
     fields.topic = topic;
     fields.payload = payload;
     fields.payloadOffset = offset;
