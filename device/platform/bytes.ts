@@ -11,13 +11,14 @@ import { openBytesBlock } from "./typed-array-bytes";
 // 300 B of resident memory), which a fleet of 100,000 engines multiplies: so an engine's block is a part of
 // a slab shared with the engines made after it, as Node's Buffer pool does for small Buffers. A slab is
 // freed once no engine of it is left; a block too big to share gets its own.
-const SLAB_SIZE = 32 * 1024;
+const SLAB_SIZE = 64 * 1024;
 let slab: Bytes | null = null;
 let slabUsed = 0;
 
 /** See typed-array-bytes.ts beginBytesBlock: the same, with the block taken from a shared slab. */
 export function beginBytesBlock(size: number): void {
-  if (size > SLAB_SIZE / 4) {
+  // A slab wastes its tail, less than one block: at most an eighth of it.
+  if (size > SLAB_SIZE / 8) {
     openBytesBlock(new Uint8Array(size));
     return;
   }
