@@ -520,6 +520,10 @@ export class Engine {
     // then has an id no longer awaited); and what was in flight goes before anything new.
     this.resendSubscriptions(sessionPresent);
     this.resendInflight(sessionPresent);
+    if (this.state !== CONNECTED) {
+      // A write failed on the way and ended the link: the application heard disconnected, not connected.
+      return;
+    }
     this.events.connected(sessionPresent);
     this.flushQueue();
   }
