@@ -28,7 +28,7 @@ const ORDER = 1;
 const ID = 3;
 const LENGTH = 5;
 const META = 7;
-/** Bytes per slot besides the PUBLISH: META, and the slot's place in the queue ring. */
+/** Bytes per slot besides the PUBLISH: META, and one place of the queue ring (which has one per slot). */
 export const SLOT_STATE_BYTES = META + 2;
 /** Order stamps are 16 bits: at this one they are renumbered 0 .. used-1. */
 const LAST_ORDER = 65535;
@@ -43,7 +43,7 @@ export class Outbox {
   /**
    * The queued slots in publish order, a ring of 16-bit slot numbers from queueHead. Queued slots are always
    * the last published of the used ones (a message goes out only after every earlier one has), so they leave
-   * from the head, and only a lost session puts slots back, all of them (requeue).
+   * from the head; only a lost session puts sent ones back, all of them (Engine.forgetSession, sortQueue).
    */
   private readonly ring: number;
   private queueHead = 0;
