@@ -53,11 +53,18 @@ const SUB_UNSUBSCRIBING = 3;
 export const SUBSCRIPTION_SLOT_BYTES = 5;
 export const INCOMING_SLOT_BYTES = 2;
 
-// What publish() and (un)subscribe() hand the encoders: shared by every engine, each filling them just
-// before it encodes, so that a fleet's engines do not each hold them.
-const publishFields = new PublishFields();
-const single: Subscription[] = [];
-const singleFilter: string[] = [];
+/**
+ * What a CONNECT, publish() and (un)subscribe() hand the encoders: shared by every engine, each filling it
+ * just before it encodes, so that a fleet's engines do not each hold it. (One module local for all four:
+ * Lua 5.1 caps a function's locals, and the module body is one.)
+ */
+const scratch = {
+  connect: new ConnectFields(),
+  publish: new PublishFields(),
+  /** The one filter of a SUBSCRIBE (as a Subscription) or of an UNSUBSCRIBE. */
+  single: [] as Subscription[],
+  singleFilter: [] as string[],
+};
 
 export class Counters {
   connects = 0;
@@ -86,7 +93,8 @@ export class Engine {
   private readonly transmit: Bytes;
   private readonly outbox: box.Outbox;
   private readonly random: Random;
-  private readonly connectFields = new ConnectFields();
+  /** 5.0: the CONNECT's properties (null over 3.1.1). */
+  private readonly connectProperties: Properties | null = null;
   private readonly subscriptions: Subscription[] = [];
   /**
    * The outbox's bytes; from subscriptionsAt, a state byte per subscription slot; from idAt(0), a 16-bit
@@ -137,15 +145,7 @@ export class Engine {
     for (let i = 0; i < options.subscriptionSlots; i++) {
       this.subscriptions.push(new Subscription("", 0));
     }
-    const fields = this.connectFields;
-    fields.protocolVersion = options.protocolVersion;
-    fields.clientId = options.clientId;
-    fields.cleanStart = options.cleanStart;
-    fields.keepAlive = options.keepAlive;
-    fields.username = options.username;
-    fields.password = options.password;
-    fields.will = options.will;
-    // 5.0 only: the CONNECT's properties, the properties of what is published, and the received packet's tables.
+    // 5.0 only: the CONNECT's properties and the received packet's tables.
     if (mqtt.MQTT5 && this.version === mqtt.MQTT_5) {
       const properties = new Properties();
       if (options.sessionExpiry > 0) {
@@ -154,7 +154,7 @@ export class Engine {
       properties.receiveMaximum = options.incomingQos2Slots > 1 ? Math.floor(options.incomingQos2Slots / 2) : 1;
       properties.maximumPacketSize = options.receiveBufferSize;
       properties.userProperties = options.connectUserProperties;
-      fields.properties = properties;
+      this.connectProperties = properties;
       reservePropertyTables(this.packet);
     }
   }
@@ -198,7 +198,7 @@ export class Engine {
     if (qos > this.brokerMaximumQos || (retain && !this.brokerRetainAvailable)) {
       return errors.ERR_NOT_SUPPORTED;
     }
-    const fields = publishFields;
+    const fields = scratch.publish;
     fields.topic = topic;
     fields.payload = payload;
     fields.payloadOffset = offset;
@@ -258,8 +258,8 @@ export class Engine {
     subscription.topicFilter = topicFilter;
     subscription.qos = qos;
     // Encode once now so that a bad filter or QoS is the caller's error, never a stored one.
-    single[0] = subscription;
-    const check = encode.encodeSubscribe(this.transmit, 0, this.version, 1, single, 1, null);
+    scratch.single[0] = subscription;
+    const check = encode.encodeSubscribe(this.transmit, 0, this.version, 1, scratch.single, 1, null);
     if (check < 0) {
       return check;
     }
@@ -329,7 +329,17 @@ export class Engine {
     }
     this.state = CONNECTING;
     this.lastReceived = now;
-    this.sendControl(encode.encodeConnect(this.transmit, 0, this.connectFields));
+    const options = this.options;
+    const fields = scratch.connect;
+    fields.protocolVersion = options.protocolVersion;
+    fields.clientId = options.clientId;
+    fields.cleanStart = options.cleanStart;
+    fields.keepAlive = options.keepAlive;
+    fields.username = options.username;
+    fields.password = options.password;
+    fields.will = options.will;
+    fields.properties = this.connectProperties;
+    this.sendControl(encode.encodeConnect(this.transmit, 0, fields));
   }
 
   /** The transport closed (or failed to open). */
@@ -755,11 +765,11 @@ export class Engine {
   private sendSubscription(slot: number): void {
     const id = wire.readU16(this.slotBytes, this.idAt(slot));
     if (this.subscriptionState(slot) === SUB_UNSUBSCRIBING) {
-      singleFilter[0] = this.subscriptions[slot].topicFilter;
-      this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, singleFilter, 1, null));
+      scratch.singleFilter[0] = this.subscriptions[slot].topicFilter;
+      this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, scratch.singleFilter, 1, null));
     } else {
-      single[0] = this.subscriptions[slot];
-      this.sendControl(encode.encodeSubscribe(this.transmit, 0, this.version, id, single, 1, null));
+      scratch.single[0] = this.subscriptions[slot];
+      this.sendControl(encode.encodeSubscribe(this.transmit, 0, this.version, id, scratch.single, 1, null));
     }
   }
 
