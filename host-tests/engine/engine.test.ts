@@ -147,6 +147,18 @@ describe.each(VERSIONS)("MQTT %i: connect", (version) => {
     }
   });
 
+  it("each CONNECT is written from the options of that moment: new credentials apply from the next connection", () => {
+    const h = make(version, { clientId: "rotating", username: "first", password: buf("one") });
+    const first = h.connect();
+    expect([first.username, Buffer.from(first.password as Buffer).toString()]).toEqual(["first", "one"]);
+    h.options.username = "second";
+    h.options.password = buf("two");
+    h.loseLink();
+    const second = h.connect();
+    expect([second.username, Buffer.from(second.password as Buffer).toString()]).toEqual(["second", "two"]);
+    expect(second.clientId).toBe("rotating");
+  });
+
   it("CONNECT with the defaults: clean start, no credentials, no will, no session expiry", () => {
     const h = make(version, { clientId: "plain" });
     h.start();
