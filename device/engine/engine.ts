@@ -545,6 +545,8 @@ export class Engine {
       bytes.setByte(this.slotBytes, at, 0);
     }
     const outbox = this.outbox;
+    // Two passes: the queue is whole again (requeued and sorted) before any acknowledged event below, in
+    // which the application may publish onto it.
     if (this.options.resendOnReconnect) {
       // Sent but never acknowledged: each goes again as a new message, in its original place.
       for (let slot = 0; slot < outbox.capacity; slot++) {

@@ -213,6 +213,11 @@ class Direction {
   }
 }
 
+/** How an announcement (FaultProxy.expect) and the connection it names (Connection.peer) are matched. */
+function peerKey(address: string | undefined, port: number | undefined): string {
+  return `${address}:${port}`;
+}
+
 const IDENTIFYING = 0;
 const FORWARDING = 1;
 /** Half-open or black-holed: both sockets stay open, every byte is dropped, no close is passed on. */
@@ -233,7 +238,7 @@ class Connection {
   constructor(private readonly proxy: FaultProxy, readonly device: net.Socket) {
     this.up = new Direction(proxy, device, true);
     // Read now: a closed socket no longer knows its peer.
-    this.peer = `${device.remoteAddress}:${device.remotePort}`;
+    this.peer = peerKey(device.remoteAddress, device.remotePort);
     device.on("data", (chunk: Buffer) => this.fromDevice(chunk));
     device.on("end", () => this.sourceEnded(this.up));
     device.on("close", () => this.socketClosed(this.up));
@@ -450,7 +455,7 @@ export class FaultProxy {
    * is `clientId`'s. Called as its TCP connection comes up, before its first bytes reach the proxy.
    */
   expect(address: string, port: number, clientId: string): void {
-    this.expected.set(`${address}:${port}`, clientId);
+    this.expected.set(peerKey(address, port), clientId);
   }
 
   /** Announcements not yet taken by a connection (each is taken, or dropped when its connection closes first). */
