@@ -13,6 +13,8 @@
 //   npm run bench:client -- --messages 20000 --clients 200 --rounds 1   a quick, noisier run
 //   npm run bench:client -- --json out.json       also write the results as JSON
 //   npm run bench:client -- --only starling       throughput of one side only (for node --cpu-prof)
+//   npm run bench:client -- --write-hold 0        starling without its write hold (see Output in
+//                                                 device/platform/node/client.ts; default 1 ms)
 //
 // The broker is Debian's mosquitto when installed, in its own process, so this process's CPU is only the
 // clients'; otherwise the embedded Aedes broker, whose CPU is then counted on both sides alike (said so in
@@ -27,7 +29,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { connect as mqttConnect } from "mqtt";
 import type { MqttClient } from "mqtt";
-import { NodeClient } from "../device/platform/node/client";
+import { NodeClient, setWriteHold } from "../device/platform/node/client";
 import { EngineOptions } from "../device/engine";
 import type { EngineEvents } from "../device/engine";
 import { ERR_QUEUE_FULL, PUBACK, SUBACK } from "../device/codec";
@@ -46,6 +48,7 @@ interface Options {
   rounds: number;
   lag: number;
   window: number;
+  writeHold: number;
   broker: "auto" | "mosquitto" | "aedes";
   only: "both" | "starling" | "mqttjs";
   json: string | null;
@@ -57,7 +60,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
-    messages: 100_000, payload: 64, clients: 1000, rounds: 5, lag: 1000, window: 0, broker: "auto", only: "both",
+    messages: 100_000, payload: 64, clients: 1000, rounds: 5, lag: 1000, window: 0, writeHold: 1, broker: "auto", only: "both",
     json: null, child: null, library: "", port: 0,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -73,6 +76,7 @@ function parseOptions(argv: string[]): Options {
     else if (arg === "--rounds") options.rounds = Math.max(1, Number(value));
     else if (arg === "--lag") options.lag = Number(value);
     else if (arg === "--window") options.window = Number(value);
+    else if (arg === "--write-hold") options.writeHold = Number(value);
     else if (arg === "--broker" && (value === "auto" || value === "mosquitto" || value === "aedes")) options.broker = value;
     else if (arg === "--only" && (value === "both" || value === "starling" || value === "mqttjs")) options.only = value;
     else if (arg === "--json") options.json = value;
@@ -80,6 +84,10 @@ function parseOptions(argv: string[]): Options {
     else if (arg === "--library") options.library = value;
     else if (arg === "--port") options.port = Number(value);
     else usage(arg);
+  }
+  if (setWriteHold(options.writeHold) !== 0) {
+    console.error("--write-hold must be a whole number of milliseconds from 0 to 1000");
+    usage("--write-hold");
   }
   if (options.window === 0) {
     // Like for like: MQTT.js keeps as many QoS 1 messages in flight as the lag lets it.
@@ -90,7 +98,7 @@ function parseOptions(argv: string[]): Options {
 
 function usage(arg: string): never {
   console.error(`bad argument: ${arg}\nusage: tsx bench/client.ts [--messages N] [--payload BYTES] [--clients K] ` +
-    "[--rounds R] [--lag N] [--window N (default: the lag)] [--broker auto|mosquitto|aedes] [--only both|starling|mqttjs] [--json FILE]");
+    "[--rounds R] [--lag N] [--window N (default: the lag)] [--write-hold MS (default 1)] [--broker auto|mosquitto|aedes] [--only both|starling|mqttjs] [--json FILE]");
   process.exit(2);
 }
 
@@ -538,7 +546,7 @@ async function main(): Promise<void> {
   console.log(`client benchmark: starling (NodeClient) vs MQTT.js — node ${machine.node}, ${machine.nproc} CPUs, ${machine.cpu}`);
   console.log(`broker: ${brokerName}, 127.0.0.1:${broker.port}`);
   console.log(`throughput: ${formatNumber(options.messages)} messages of ${options.payload} B, MQTT 3.1.1, one publisher -> one ` +
-    `subscriber, publisher at most ${options.lag} ahead; starling inflightWindow ${options.window}; ` +
+    `subscriber, publisher at most ${options.lag} ahead; starling inflightWindow ${options.window}, write hold ${options.writeHold} ms; ` +
     `${options.rounds} rounds alternating, median; load average ${loadavg()[0].toFixed(2)}`);
   console.log("");
 

@@ -84,6 +84,7 @@ function errorName(status: number): string {
 
 class TcpHandleTransport implements Transport {
   writable = true;
+  flushedAt = -1;
   private error = "";
 
   constructor(readonly handle: TcpHandle, readonly owner: TransportOwner) {

@@ -32,6 +32,8 @@ export interface TransportOwner {
 export interface Transport {
   /** False once closing has begun: what is sent then is dropped. */
   readonly writable: boolean;
+  /** When bytes were last sent (whole milliseconds of the client's output clock), -1 before any. */
+  flushedAt: number;
   /** Sends `chunk`, which the transport keeps until it is written (the caller must not reuse it). */
   send(chunk: Uint8Array): void;
   /** Stops reading (the connection stays open). */
@@ -53,6 +55,7 @@ export function openTransport(endpoint: Endpoint, owner: TransportOwner): Transp
 
 /** A net.Socket or tls.TLSSocket. */
 class StreamTransport implements Transport {
+  flushedAt = -1;
   private readonly socket: net.Socket;
   private error = "";
 
