@@ -27,7 +27,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { spawn } from "node:child_process";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { connect as mqttConnect } from "mqtt";
 import type { MqttClient } from "mqtt";
@@ -306,17 +305,13 @@ class Pump {
 
 /**
  * Counts the subscriber's socket reads, to show how the broker chunked the stream: a diagnostic only. On
- * MQTT.js's side an extra 'data' listener; on starling's, which reads from Node's TCP handle without a
- * stream, a count in front of the client's transportData (each call is one read).
+ * MQTT.js's side an extra 'data' listener on its stream; on starling's, which reads from Node's TCP handle
+ * without a stream, a count in front of the client's transportData (each call is one read).
  */
-function countReads(socket: unknown, pump: Pump): void {
-  if (socket instanceof net.Socket) {
-    socket.on("data", () => {
-      pump.reads++;
-    });
-  } else {
-    pump.reads = -1;
-  }
+function countMqttjsReads(client: MqttClient, pump: Pump): void {
+  client.stream.on("data", () => {
+    pump.reads++;
+  });
 }
 
 function countStarlingReads(client: NodeClient, pump: Pump): void {
@@ -376,7 +371,7 @@ async function mqttjsThroughput(port: number, qos: number, options: Options, pay
     publisher.publish(topic, payload, publishOptions, onPublished);
     return true;
   });
-  countReads(subscriber.stream, pump);
+  countMqttjsReads(subscriber, pump);
   let badPayload = 0;
   subscriber.on("message", (_topic, message) => {
     if (message.length !== payload.length) badPayload++;
