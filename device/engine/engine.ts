@@ -97,7 +97,7 @@ export class Engine {
   private readonly connectProperties: Properties | null = null;
   private readonly subscriptions: Subscription[] = [];
   /**
-   * The outbox's bytes; from subscriptionsAt, a state byte per subscription slot; from idAt(0), a 16-bit
+   * The outbox's state bytes; from subscriptionsAt, a state byte per subscription slot; from idAt(0), a 16-bit
    * packet id per subscription slot, then per slot the id of a SUBSCRIBE still awaiting its SUBACK after the
    * subscription was undone (else 0); from incomingAt to the end, per incoming QoS 2 slot the packet id
    * awaiting PUBREL (else 0). Bytes rather than arrays of numbers, whose headers and element stores cost
@@ -129,17 +129,19 @@ export class Engine {
     this.link = link;
     this.events = events;
     this.version = options.protocolVersion;
-    // The receive buffer, the transmit buffer, the message slots and the slots' state, in one allocation.
+    // The receive buffer, the transmit buffer, the slots' state and the stored messages, in one allocation
+    // (the messages as its cold part: see newColdBytes).
     const slots = options.inflightWindow + options.queueSlots;
-    this.subscriptionsAt = slots * (options.messageSlotSize + box.SLOT_STATE_BYTES);
+    this.subscriptionsAt = slots * box.SLOT_STATE_BYTES;
     this.idClasses = slots + options.subscriptionSlots;
     this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * SUBSCRIPTION_SLOT_BYTES;
     const storeSize = this.incomingAt + options.incomingQos2Slots * INCOMING_SLOT_BYTES;
-    bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize + storeSize);
+    const messagesSize = slots * options.messageSlotSize;
+    bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize + storeSize, messagesSize);
     this.framer = new framing.Framer(options.receiveBufferSize);
     this.transmit = bytes.newBytes(options.transmitBufferSize);
     this.slotBytes = bytes.newBytes(storeSize);
-    this.outbox = new box.Outbox(this.slotBytes, slots, options.messageSlotSize);
+    this.outbox = new box.Outbox(this.slotBytes, bytes.newColdBytes(messagesSize), slots, options.messageSlotSize);
     bytes.endBytesBlock();
     this.random = new Random(options.seed);
     for (let i = 0; i < options.subscriptionSlots; i++) {
@@ -235,7 +237,7 @@ export class Engine {
     }
     fields.packetId = qos > 0 ? this.nextPacketId(this.outbox.idOf(slot), slot) : 0;
     // It fits: size <= messageSlotSize was checked above. The encoder returns the length, not the end offset.
-    this.outbox.enqueue(slot, encode.encodePublish(this.slotBytes, this.outbox.offsetOf(slot), this.version, fields),
+    this.outbox.enqueue(slot, encode.encodePublish(this.outbox.messageBytes, this.outbox.offsetOf(slot), this.version, fields),
       fields.packetId);
     if (this.outbox.used > this.counters.queueHighWater) {
       this.counters.queueHighWater = this.outbox.used;
@@ -578,7 +580,7 @@ export class Engine {
       this.counters.retransmits++;
       if (outbox.stateOf(slot) === box.AWAIT_ACK) {
         outbox.setDup(slot, true);
-        this.write(this.slotBytes, outbox.offsetOf(slot), outbox.lengthOf(slot));
+        this.write(outbox.messageBytes, outbox.offsetOf(slot), outbox.lengthOf(slot));
       } else {
         this.sendAck(mqtt.PUBREL, outbox.idOf(slot), 0);
       }
@@ -608,7 +610,7 @@ export class Engine {
         this.counters.drops++;
       } else {
         outbox.setState(slot, qos > 0 ? box.AWAIT_ACK : box.FREE);
-        this.sendPublish(this.slotBytes, outbox.offsetOf(slot), size);
+        this.sendPublish(outbox.messageBytes, outbox.offsetOf(slot), size);
         if (this.state !== CONNECTED) {
           return;
         }

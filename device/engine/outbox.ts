@@ -2,10 +2,12 @@
 // until the broker has acknowledged it. A slot is queued (not yet sent on the current link), waiting
 // for PUBACK/PUBREC, or waiting for PUBCOMP. Publish order is resend order.
 //
-// All of it lives in one byte buffer, a part of the engine's one allocation: the slots, slot i at
-// i * slotSize, then META bytes of state per slot, then the queue. Arrays of numbers would cost each engine
-// a few hundred bytes of array headers and element stores (and a view per slot), which a fleet of 100,000
-// multiplies.
+// It lives in two byte buffers, parts of the engine's allocation: the stored PUBLISHes (slot i at
+// i * slotSize), and the slots' state (META bytes per slot, then the queue). Arrays of numbers would cost
+// each engine a few hundred bytes of array headers and element stores (and a view per slot), which a fleet
+// of 100,000 multiplies. The PUBLISHes are apart because they may stay untouched for long: an idle client
+// touches none, a client that sends one message at a time touches one slot (the free list gives back the
+// slot freed last), and the Node byte layer puts them where untouched pages cost no memory (newColdBytes).
 //
 // What happens per message takes the same few steps however many slots there are (a Node client may have
 // a window of thousands): a slot's packet id tells the slot (Engine.nextPacketId), queued slots leave in
@@ -35,11 +37,11 @@ const LAST_ORDER = 65535;
 
 export class Outbox {
   readonly capacity: number;
-  /** The slots, their state and the queue: capacity * (slotSize + SLOT_STATE_BYTES) bytes. */
-  readonly slots: Bytes;
+  /** The stored PUBLISHes: capacity * slotSize bytes. */
+  readonly messageBytes: Bytes;
+  /** The slots' state bytes, then the queue ring: capacity * SLOT_STATE_BYTES bytes. */
+  private readonly stateBytes: Bytes;
   private readonly slotSize: number;
-  /** Where the state bytes start. */
-  private readonly meta: number;
   /**
    * The queued slots in publish order, a ring of 16-bit slot numbers from queueHead. Queued slots are always
    * the last published of the used ones (a message goes out only after every earlier one has), so they leave
@@ -54,48 +56,48 @@ export class Outbox {
   queued = 0;
   inflight = 0;
 
-  constructor(slots: Bytes, capacity: number, slotSize: number) {
-    this.slots = slots;
+  constructor(stateBytes: Bytes, messageBytes: Bytes, capacity: number, slotSize: number) {
+    this.stateBytes = stateBytes;
+    this.messageBytes = messageBytes;
     this.capacity = capacity;
     this.slotSize = slotSize;
-    this.meta = capacity * slotSize;
-    this.ring = this.meta + capacity * META;
+    this.ring = capacity * META;
     for (let slot = 0; slot < capacity; slot++) {
-      writeU16(slots, this.metaOf(slot) + ORDER, slot + 1);
+      writeU16(stateBytes, this.metaOf(slot) + ORDER, slot + 1);
     }
   }
 
-  /** Where slot `slot`'s PUBLISH starts in `slots`. */
+  /** Where slot `slot`'s PUBLISH starts in messageBytes. */
   offsetOf(slot: number): number {
     return slot * this.slotSize;
   }
 
   /** Where slot `slot`'s state bytes start. */
   private metaOf(slot: number): number {
-    return this.meta + slot * META;
+    return slot * META;
   }
 
   stateOf(slot: number): number {
-    return byteAt(this.slots, this.metaOf(slot));
+    return byteAt(this.stateBytes, this.metaOf(slot));
   }
 
   /** The QoS, from the stored PUBLISH's first byte. */
   qosOf(slot: number): number {
-    return (byteAt(this.slots, this.offsetOf(slot)) >> 1) & 3;
+    return (byteAt(this.messageBytes, this.offsetOf(slot)) >> 1) & 3;
   }
 
   /** The packet id of the slot's message, or of its last one when it is free (0 for none yet, or QoS 0). */
   idOf(slot: number): number {
-    return readU16(this.slots, this.metaOf(slot) + ID);
+    return readU16(this.stateBytes, this.metaOf(slot) + ID);
   }
 
   lengthOf(slot: number): number {
-    return readU16(this.slots, this.metaOf(slot) + LENGTH);
+    return readU16(this.stateBytes, this.metaOf(slot) + LENGTH);
   }
 
   /** The slot's order stamp: a slot published later has a larger one. */
   orderOf(slot: number): number {
-    return readU16(this.slots, this.metaOf(slot) + ORDER);
+    return readU16(this.stateBytes, this.metaOf(slot) + ORDER);
   }
 
   /** A free slot's index, or -1. */
@@ -111,14 +113,14 @@ export class Outbox {
       // unrenumbered slot is the first after the last rank given.
       let rank = 0;
       for (let slot = this.after(-1, USED); slot >= 0; slot = this.after(rank - 1, USED)) {
-        writeU16(this.slots, this.metaOf(slot) + ORDER, rank++);
+        writeU16(this.stateBytes, this.metaOf(slot) + ORDER, rank++);
       }
       this.nextOrder = rank;
     }
     const at = this.metaOf(slot);
-    writeU16(this.slots, at + ORDER, this.nextOrder++);
-    writeU16(this.slots, at + ID, packetId);
-    writeU16(this.slots, at + LENGTH, length);
+    writeU16(this.stateBytes, at + ORDER, this.nextOrder++);
+    writeU16(this.stateBytes, at + ID, packetId);
+    writeU16(this.stateBytes, at + LENGTH, length);
     this.setRing(this.queued, slot);
     this.setState(slot, QUEUED);
   }
@@ -126,7 +128,7 @@ export class Outbox {
   /** Sets a slot's state. A slot leaving QUEUED is the queue's first (firstQueued), as the ring says. */
   setState(slot: number, state: number): void {
     const at = this.metaOf(slot);
-    const before = byteAt(this.slots, at);
+    const before = byteAt(this.stateBytes, at);
     this.used += (state !== FREE ? 1 : 0) - (before !== FREE ? 1 : 0);
     this.queued += (state === QUEUED ? 1 : 0) - (before === QUEUED ? 1 : 0);
     this.inflight += (state >= AWAIT_ACK ? 1 : 0) - (before >= AWAIT_ACK ? 1 : 0);
@@ -134,15 +136,15 @@ export class Outbox {
       this.queueHead = (this.queueHead + 1) % this.capacity;
     }
     if (state === FREE && before !== FREE) {
-      writeU16(this.slots, at + ORDER, this.freeHead);
+      writeU16(this.stateBytes, at + ORDER, this.freeHead);
       this.freeHead = slot;
     }
-    setByte(this.slots, at, state);
+    setByte(this.stateBytes, at, state);
   }
 
   /** The queued slot published first (the next to go out), or -1. */
   firstQueued(): number {
-    return this.queued > 0 ? readU16(this.slots, this.ring + this.queueHead * 2) : -1;
+    return this.queued > 0 ? readU16(this.stateBytes, this.ring + this.queueHead * 2) : -1;
   }
 
   /** Rebuilds the queue ring from the queued slots' order (after a lost session has queued sent ones again). */
@@ -156,7 +158,7 @@ export class Outbox {
 
   /** The `index`th place of the queue ring, counted from its head, holds `slot`. */
   private setRing(index: number, slot: number): void {
-    writeU16(this.slots, this.ring + ((this.queueHead + index) % this.capacity) * 2, slot);
+    writeU16(this.stateBytes, this.ring + ((this.queueHead + index) % this.capacity) * 2, slot);
   }
 
   /**
@@ -187,7 +189,7 @@ export class Outbox {
   /** Sets or clears the DUP flag of the stored PUBLISH ([MQTT-3.3.1-1]). */
   setDup(slot: number, dup: boolean): void {
     const at = this.offsetOf(slot);
-    const first = byteAt(this.slots, at);
-    setByte(this.slots, at, dup ? first | 0x08 : first & 0xf7);
+    const first = byteAt(this.messageBytes, at);
+    setByte(this.messageBytes, at, dup ? first | 0x08 : first & 0xf7);
   }
 }

@@ -15,8 +15,11 @@ const SLAB_SIZE = 64 * 1024;
 let slab: Bytes | null = null;
 let slabUsed = 0;
 
-/** See typed-array-bytes.ts beginBytesBlock: the same, with the block taken from a shared slab. */
-export function beginBytesBlock(size: number): void {
+/**
+ * See typed-array-bytes.ts beginBytesBlock: the same, with the block taken from a shared slab; the cold
+ * part is not in it, as newColdBytes here takes its buffers from elsewhere.
+ */
+export function beginBytesBlock(size: number, _coldSize: number): void {
   // A slab wastes its tail, less than one block: at most an eighth of it.
   if (size > SLAB_SIZE / 8) {
     openBytesBlock(new Uint8Array(size));
@@ -29,6 +32,28 @@ export function beginBytesBlock(size: number): void {
   openBytesBlock(slab.subarray(slabUsed, slabUsed + size));
   // Each block starts on an 8-byte boundary, as an allocation of its own would.
   slabUsed += Math.ceil(size / 8) * 8;
+}
+
+// Cold buffers (the engines' stored messages) are carved from slabs of their own, big enough that the
+// allocator maps them from the system, whose pages take memory only once written: what an engine never
+// stores in costs nothing resident. Measured with bench/client's 2,000 idle default clients: about 3 KB
+// of RSS less per client (12 message slots of 256 B). A page written once stays resident.
+const COLD_SLAB_SIZE = 1024 * 1024;
+let coldSlab: Bytes | null = null;
+let coldSlabUsed = 0;
+
+/** A buffer of `size` zero bytes that may stay untouched for long (see typed-array-bytes.ts). */
+export function newColdBytes(size: number): Bytes {
+  if (size > COLD_SLAB_SIZE / 8) {
+    return new Uint8Array(size);
+  }
+  if (coldSlab === null || size > COLD_SLAB_SIZE - coldSlabUsed) {
+    coldSlab = new Uint8Array(COLD_SLAB_SIZE);
+    coldSlabUsed = 0;
+  }
+  const bytes = coldSlab.subarray(coldSlabUsed, coldSlabUsed + size);
+  coldSlabUsed += Math.ceil(size / 8) * 8;
+  return bytes;
 }
 
 /**

@@ -21,15 +21,24 @@ export function newBytes(size: number): Bytes {
 }
 
 /**
- * Until endBytesBlock(), newBytes() carves its buffers out of one allocation of `size` zero bytes. For an
- * owner that makes several buffers at construction (the engine: receive, transmit, message slots): on V8
- * a buffer of its own costs an ArrayBuffer object and a native backing store besides its bytes; on
- * Espruino one flat string instead of several leaves fewer blocks to find in a fragmented heap. A buffer
- * that no longer fits gets its own allocation, so a wrong `size` wastes memory but breaks nothing.
- * Runtimes without views into a buffer make these two no-ops.
+ * A buffer of `size` zero bytes that may stay untouched for long (the engine's stored messages). Here the
+ * same as newBytes; Node's byte layer (bytes.ts) puts it where pages never written cost no memory.
  */
-export function beginBytesBlock(size: number): void {
-  openBytesBlock(new Uint8Array(size));
+export function newColdBytes(size: number): Bytes {
+  return newBytes(size);
+}
+
+/**
+ * Until endBytesBlock(), newBytes() and newColdBytes() carve their buffers out of one allocation of `size`
+ * + `coldSize` zero bytes (`coldSize` of them for newColdBytes). For an owner that makes several buffers at
+ * construction (the engine: receive, transmit, message slots): on V8 a buffer of its own costs an
+ * ArrayBuffer object and a native backing store besides its bytes; on Espruino one flat string instead of
+ * several leaves fewer blocks to find in a fragmented heap. A buffer that no longer fits gets its own
+ * allocation, so a wrong size wastes memory but breaks nothing. Runtimes without views into a buffer make
+ * these two no-ops.
+ */
+export function beginBytesBlock(size: number, coldSize: number): void {
+  openBytesBlock(new Uint8Array(size + coldSize));
 }
 
 /** beginBytesBlock with the block given: a runtime that gets its blocks elsewhere (Node: bytes.ts). */

@@ -1,13 +1,13 @@
 // The Node byte layer's blocks (device/platform/bytes.ts): an engine's buffers are carved out of a slab
 // shared with other engines, so each must stay inside its own bytes, start zeroed, and a big one must not
-// pin a slab.
+// pin a slab. Its stored messages (newColdBytes) come from slabs of their own, apart from the blocks.
 
 import { describe, expect, it } from "vitest";
-import { beginBytesBlock, endBytesBlock, newBytes } from "../../device/platform/bytes";
+import { beginBytesBlock, endBytesBlock, newBytes, newColdBytes } from "../../device/platform/bytes";
 import { Engine, EngineOptions } from "../../device/engine";
 
 function block(sizes: number[]): Uint8Array[] {
-  beginBytesBlock(sizes.reduce((a, b) => a + b, 0));
+  beginBytesBlock(sizes.reduce((a, b) => a + b, 0), 0);
   const views = sizes.map((size) => newBytes(size));
   endBytesBlock();
   return views;
@@ -61,5 +61,30 @@ describe("byte blocks from a shared slab", () => {
     expect(publishOf(a.written).slice(-3)).toEqual([1, 2, 3]);
     expect(Buffer.from(publishOf(b.written)).includes(Buffer.from("b/topic"))).toBe(true);
     expect(publishOf(b.written).slice(-2)).toEqual([9, 9]);
+  });
+
+  it("cold buffers share slabs of their own: apart from the blocks, without overlapping, zeroed", () => {
+    const blocks = Array.from({ length: 10 }, () => block([64, 64]));
+    beginBytesBlock(128, 3072);
+    const hot = newBytes(128);
+    const colds = Array.from({ length: 50 }, (_, i) => newColdBytes(3072 + i));
+    endBytesBlock();
+    const blockBuffers = new Set(blocks.flat().map((view) => view.buffer));
+    blockBuffers.add(hot.buffer);
+    expect(colds.every((cold) => !blockBuffers.has(cold.buffer)), "no cold buffer in a block's slab").toBe(true);
+    expect(new Set(colds.map((cold) => cold.buffer)).size, "50 cold buffers in one slab").toBe(1);
+    expect(colds.map((cold) => cold.length)).toEqual(colds.map((_, i) => 3072 + i));
+    const ranges = colds.map((view) => ({ start: view.byteOffset, end: view.byteOffset + view.length }));
+    for (const a of ranges) {
+      for (const b of ranges) {
+        if (a !== b) expect(a.end <= b.start || b.end <= a.start).toBe(true);
+      }
+    }
+    expect(colds.every((view) => view.every((byte) => byte === 0))).toBe(true);
+    colds[3].fill(0xff);
+    expect(colds.filter((_, i) => i !== 3).every((view) => view.every((byte) => byte === 0))).toBe(true);
+    // One too big to share (over an eighth of a slab) gets its own allocation.
+    const big = newColdBytes(200_000);
+    expect(big.buffer.byteLength).toBe(200_000);
   });
 });

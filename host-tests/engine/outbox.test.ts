@@ -8,7 +8,7 @@ import { AWAIT_ACK, FREE, Outbox, QUEUED, SLOT_STATE_BYTES } from "../../device/
 const SLOT = 16;
 
 function outbox(capacity: number): Outbox {
-  return new Outbox(new Uint8Array(capacity * (SLOT + SLOT_STATE_BYTES)), capacity, SLOT);
+  return new Outbox(new Uint8Array(capacity * SLOT_STATE_BYTES), new Uint8Array(capacity * SLOT), capacity, SLOT);
 }
 
 /** The slots in `state`, in publish order as the stamps tell it. */

@@ -18,12 +18,18 @@ export { newBytes, byteAt, setByte, bytesLength, copyBytes, writeUtf8, bytesToSt
 export { bytesToString as readUtf8 } from "./byte-layer";
 export { utf8Length } from "../byte-string-utf8";
 import type { Bytes } from "./byte-layer";
+import { newBytes } from "./byte-layer";
 
 /**
  * One allocation for several buffers means views into it, which a Lua table cannot give: each buffer is its
  * own table, and these two do nothing.
  */
-export function beginBytesBlock(_size: number): void {}
+export function beginBytesBlock(_size: number, _coldSize: number): void {}
+
+/** Lua tables are filled as they are written: a cold buffer is an ordinary one here. */
+export function newColdBytes(size: number): Bytes {
+  return newBytes(size);
+}
 
 export function endBytesBlock(): void {}
 
