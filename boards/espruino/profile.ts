@@ -85,8 +85,8 @@ export interface MemoryUse {
 }
 
 // Per-slot state, in variables (device/engine/outbox.ts, engine.ts): a slot's state is bytes in the engine's
-// block; a subscription slot also has a Subscription object (array element, object, 5 fields, topic text).
-const SUBSCRIPTION_SLOT_VARIABLES = 1 + 5 + 4;
+// block; a subscription slot also has its topic filter (an array element and the topic's text).
+const SUBSCRIPTION_SLOT_VARIABLES = 1 + 4;
 /** MQTT 5.0: the two property tables of the received packet, 43 entries each (codec/packets.ts). */
 const MQTT5_TABLE_VARIABLES = 2 * 43;
 

@@ -61,8 +61,8 @@ export const INCOMING_SLOT_BYTES = 2;
 const scratch = {
   connect: new ConnectFields(),
   publish: new PublishFields(),
-  /** The one filter of a SUBSCRIBE (as a Subscription) or of an UNSUBSCRIBE. */
-  single: [] as Subscription[],
+  /** The one filter of a SUBSCRIBE (its one Subscription, filled from a slot) or of an UNSUBSCRIBE. */
+  single: [new Subscription("", 0)],
   singleFilter: [] as string[],
 };
 
@@ -95,7 +95,8 @@ export class Engine {
   private readonly random: Random;
   /** 5.0: the CONNECT's properties (null over 3.1.1). */
   private readonly connectProperties: Properties | null = null;
-  private readonly subscriptions: Subscription[] = [];
+  /** Per subscription slot, its topic filter ("" when free); its state and QoS are bytes (subscriptionsAt). */
+  private readonly subscriptionFilters: string[] = [];
   /**
    * The outbox's state bytes; from subscriptionsAt, a state byte per subscription slot; from idAt(0), a 16-bit
    * packet id per subscription slot, then per slot the id of a SUBSCRIBE still awaiting its SUBACK after the
@@ -145,7 +146,7 @@ export class Engine {
     bytes.endBytesBlock();
     this.random = new Random(options.seed);
     for (let i = 0; i < options.subscriptionSlots; i++) {
-      this.subscriptions.push(new Subscription("", 0));
+      this.subscriptionFilters.push("");
     }
     // 5.0 only: the CONNECT's properties and the received packet's tables.
     if (mqtt.MQTT5 && this.version === mqtt.MQTT_5) {
@@ -256,15 +257,13 @@ export class Engine {
     if (slot < 0) {
       return errors.ERR_NO_SUBSCRIPTION_SLOT;
     }
-    const subscription = this.subscriptions[slot];
-    subscription.topicFilter = topicFilter;
-    subscription.qos = qos;
     // Encode once now so that a bad filter or QoS is the caller's error, never a stored one.
-    scratch.single[0] = subscription;
-    const check = encode.encodeSubscribe(this.transmit, 0, this.version, 1, scratch.single, 1, null);
+    const check = this.encodeSubscribe(1, topicFilter, qos);
     if (check < 0) {
       return check;
     }
+    this.subscriptionFilters[slot] = topicFilter;
+    bytes.setByte(this.slotBytes, this.subscriptionsAt + slot, qos << 2);
     return this.setSubscription(slot, SUB_PENDING);
   }
 
@@ -283,7 +282,7 @@ export class Engine {
     }
     if (this.subscriptionState(slot) === SUB_PENDING && this.state === CONNECTED) {
       // Its SUBSCRIBE is on the wire: the SUBACK will still come, under the old id.
-      wire.writeU16(this.slotBytes, this.idAt(slot + this.subscriptions.length), wire.readU16(this.slotBytes, this.idAt(slot)));
+      wire.writeU16(this.slotBytes, this.idAt(slot + this.subscriptionFilters.length), wire.readU16(this.slotBytes, this.idAt(slot)));
     }
     return this.setSubscription(slot, SUB_UNSUBSCRIBING);
   }
@@ -293,7 +292,7 @@ export class Engine {
     this.setSubscriptionState(slot, state);
     const idClass = this.outbox.capacity + slot;
     let id = this.nextPacketId(wire.readU16(this.slotBytes, this.idAt(slot)), idClass);
-    if (id === wire.readU16(this.slotBytes, this.idAt(slot + this.subscriptions.length))) {
+    if (id === wire.readU16(this.slotBytes, this.idAt(slot + this.subscriptionFilters.length))) {
       // Its earlier SUBSCRIBE, still awaiting a SUBACK, has this one.
       id = this.nextPacketId(id, idClass);
     }
@@ -304,17 +303,23 @@ export class Engine {
     return id;
   }
 
+  // A subscription slot's byte: its state (SUB_*) in bits 0-1, its QoS in bits 2-3.
   private subscriptionState(slot: number): number {
-    return bytes.byteAt(this.slotBytes, this.subscriptionsAt + slot);
+    return bytes.byteAt(this.slotBytes, this.subscriptionsAt + slot) & 3;
+  }
+
+  private subscriptionQos(slot: number): number {
+    return bytes.byteAt(this.slotBytes, this.subscriptionsAt + slot) >> 2;
   }
 
   private setSubscriptionState(slot: number, state: number): void {
-    bytes.setByte(this.slotBytes, this.subscriptionsAt + slot, state);
+    const at = this.subscriptionsAt + slot;
+    bytes.setByte(this.slotBytes, at, (bytes.byteAt(this.slotBytes, at) & 12) | state);
   }
 
   /** Where subscription slot `slot`'s packet id is; idAt(slot + subscriptionSlots) is its outstanding id. */
   private idAt(slot: number): number {
-    return this.subscriptionsAt + this.subscriptions.length + slot * 2;
+    return this.subscriptionsAt + this.subscriptionFilters.length + slot * 2;
   }
 
   /** Messages stored and not yet acknowledged (queued or in flight). */
@@ -543,7 +548,7 @@ export class Engine {
   /** The broker has no session: drop what only made sense inside the old one, keep every message. */
   private forgetSession(): void {
     // The outstanding SUBSCRIBE ids and the incoming QoS 2 ids: the buffer's last bytes.
-    for (let at = this.idAt(this.subscriptions.length); at < bytes.bytesLength(this.slotBytes); at++) {
+    for (let at = this.idAt(this.subscriptionFilters.length); at < bytes.bytesLength(this.slotBytes); at++) {
       bytes.setByte(this.slotBytes, at, 0);
     }
     const outbox = this.outbox;
@@ -724,8 +729,8 @@ export class Engine {
     const slotBytes = this.slotBytes;
     const subscribing = packet.type === mqtt.SUBACK;
     let slot = -1;
-    for (let i = 0; i < this.subscriptions.length; i++) {
-      const outstanding = this.idAt(i + this.subscriptions.length);
+    for (let i = 0; i < this.subscriptionFilters.length; i++) {
+      const outstanding = this.idAt(i + this.subscriptionFilters.length);
       if (subscribing && wire.readU16(slotBytes, outstanding) === packet.packetId) {
         // The SUBACK of a subscription already being undone: acknowledge it, nothing more.
         wire.writeU16(slotBytes, outstanding, 0);
@@ -744,7 +749,7 @@ export class Engine {
     // One filter per request, so one code; 3.1.1's UNSUBACK has none.
     const buffer = packet.buffer;
     const code = packet.reasonCodesCount > 0 && buffer !== null ? bytes.byteAt(buffer, packet.reasonCodesOffset) : 0;
-    if (subscribing && code < this.subscriptions[slot].qos) {
+    if (subscribing && code < this.subscriptionQos(slot)) {
       this.counters.qosDowngrades++;
     }
     this.setSubscriptionState(slot, subscribing && code < 0x80 ? SUB_ACTIVE : SUB_FREE);
@@ -753,7 +758,7 @@ export class Engine {
   }
 
   private resendSubscriptions(sessionPresent: boolean): void {
-    for (let slot = 0; slot < this.subscriptions.length && this.state === CONNECTED; slot++) {
+    for (let slot = 0; slot < this.subscriptionFilters.length && this.state === CONNECTED; slot++) {
       const state = this.subscriptionState(slot);
       if (state === SUB_UNSUBSCRIBING && !sessionPresent) {
         this.setSubscriptionState(slot, SUB_FREE);
@@ -769,17 +774,24 @@ export class Engine {
   private sendSubscription(slot: number): void {
     const id = wire.readU16(this.slotBytes, this.idAt(slot));
     if (this.subscriptionState(slot) === SUB_UNSUBSCRIBING) {
-      scratch.singleFilter[0] = this.subscriptions[slot].topicFilter;
+      scratch.singleFilter[0] = this.subscriptionFilters[slot];
       this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, scratch.singleFilter, 1, null));
     } else {
-      scratch.single[0] = this.subscriptions[slot];
-      this.sendControl(encode.encodeSubscribe(this.transmit, 0, this.version, id, scratch.single, 1, null));
+      this.sendControl(this.encodeSubscribe(id, this.subscriptionFilters[slot], this.subscriptionQos(slot)));
     }
   }
 
+  /** A SUBSCRIBE of one filter into the transmit buffer; its length or an error. */
+  private encodeSubscribe(packetId: number, topicFilter: string, qos: number): number {
+    const subscription = scratch.single[0];
+    subscription.topicFilter = topicFilter;
+    subscription.qos = qos;
+    return encode.encodeSubscribe(this.transmit, 0, this.version, packetId, scratch.single, 1, null);
+  }
+
   private findSubscription(state: number, topicFilter: string): number {
-    for (let i = 0; i < this.subscriptions.length; i++) {
-      if (this.subscriptionState(i) === state && (state === SUB_FREE || this.subscriptions[i].topicFilter === topicFilter)) {
+    for (let i = 0; i < this.subscriptionFilters.length; i++) {
+      if (this.subscriptionState(i) === state && (state === SUB_FREE || this.subscriptionFilters[i] === topicFilter)) {
         return i;
       }
     }
