@@ -54,11 +54,14 @@ export const SUBSCRIPTION_SLOT_BYTES = 5;
 export const INCOMING_SLOT_BYTES = 2;
 
 /**
- * What a CONNECT, publish() and (un)subscribe() hand the encoders: shared by every engine, each filling it
- * just before it encodes, so that a fleet's engines do not each hold it. (One module local for all four:
- * Lua 5.1 caps a function's locals, and the module body is one.)
+ * What a CONNECT, publish() and (un)subscribe() hand the encoders, and the packet a received one is decoded
+ * into: shared by every engine, each filling it just before use, so that a fleet's engines do not each hold
+ * it. The received packet can be shared because an engine is never fed bytes from inside its events (a
+ * driver calls received() from its own I/O callbacks), so one packet is handled at a time. (One module
+ * local for all: Lua 5.1 caps a function's locals, and the module body is one.)
  */
 const scratch = {
+  received: new Packet(),
   connect: new ConnectFields(),
   publish: new PublishFields(),
   /** The one filter of a SUBSCRIBE (its one Subscription, filled from a slot) or of an UNSUBSCRIBE. */
@@ -89,7 +92,6 @@ export class Engine {
   private readonly events: EngineEvents;
   private readonly version: number;
   private readonly framer: framing.Framer;
-  private readonly packet = new Packet();
   private readonly transmit: Bytes;
   private readonly outbox: box.Outbox;
   private readonly random: Random;
@@ -158,7 +160,7 @@ export class Engine {
       properties.maximumPacketSize = options.receiveBufferSize;
       properties.userProperties = options.connectUserProperties;
       this.connectProperties = properties;
-      reservePropertyTables(this.packet);
+      reservePropertyTables(scratch.received);
     }
   }
 
@@ -377,12 +379,13 @@ export class Engine {
         // Only a whole packet counts as input: a broker trickling bytes is not alive.
         this.lastReceived = now;
         const framer = this.framer;
-        const error = decodePacket(framer.packetBuffer, framer.packetStart, framer.packetLength, this.version, this.packet);
+        const packet = scratch.received;
+        const error = decodePacket(framer.packetBuffer, framer.packetStart, framer.packetLength, this.version, packet);
         if (error < 0) {
           this.closeLink(error);
           return;
         }
-        this.handle(this.packet);
+        this.handle(packet);
         // The packet may have ended the link (or the application may have stopped the client).
         if (this.linkNumber !== link || this.state < CONNECTING) {
           return;
