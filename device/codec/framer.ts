@@ -3,7 +3,7 @@
 // receive buffer, whose size is the largest packet accepted. The size is checked from the fixed header,
 // before any byte of the packet is kept, so a peer can never make the framer grow or allocate.
 
-import { Bytes, newBytes, byteAt, setByte, copyBytes } from "../platform/bytes";
+import { Bytes, newColdBytes, byteAt, setByte, copyBytes } from "../platform/bytes";
 import * as errors from "./errors";
 import { Cursor, readVarint } from "./wire";
 
@@ -16,7 +16,11 @@ export function framerBufferSize(maximumPacketSize: number): number {
 const header = new Cursor();
 
 export class Framer {
-  /** The receive buffer: gathers a packet that arrives in pieces. */
+  /**
+   * The receive buffer: gathers a packet that arrives in pieces. Cold (newColdBytes): a packet that lies
+   * whole in the chunk read never touches it, so a client whose packets arrive whole (most, on a LAN) never
+   * writes it.
+   */
   readonly buffer: Bytes;
   /** After feed() set ready: the packet is packetBuffer[packetStart .. packetStart+packetLength). */
   ready = false;
@@ -31,7 +35,7 @@ export class Framer {
   constructor(maximumPacketSize: number) {
     this.maximumPacketSize = maximumPacketSize;
     // Room for a whole fixed header even when the maximum is tinier than one.
-    this.buffer = newBytes(framerBufferSize(maximumPacketSize));
+    this.buffer = newColdBytes(framerBufferSize(maximumPacketSize));
     this.packetBuffer = this.buffer;
   }
 

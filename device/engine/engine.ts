@@ -133,14 +133,14 @@ export class Engine {
     this.events = events;
     this.version = options.protocolVersion;
     // The receive buffer, the transmit buffer, the slots' state and the stored messages, in one allocation
-    // (the messages as its cold part: see newColdBytes).
+    // (the receive buffer and the messages as its cold part: see newColdBytes).
     const slots = options.inflightWindow + options.queueSlots;
     this.subscriptionsAt = slots * box.SLOT_STATE_BYTES;
     this.idClasses = slots + options.subscriptionSlots;
     this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * SUBSCRIPTION_SLOT_BYTES;
     const storeSize = this.incomingAt + options.incomingQos2Slots * INCOMING_SLOT_BYTES;
     const messagesSize = slots * options.messageSlotSize;
-    bytes.beginBytesBlock(framing.framerBufferSize(options.receiveBufferSize) + options.transmitBufferSize + storeSize, messagesSize);
+    bytes.beginBytesBlock(options.transmitBufferSize + storeSize, framing.framerBufferSize(options.receiveBufferSize) + messagesSize);
     this.framer = new framing.Framer(options.receiveBufferSize);
     this.transmit = bytes.newBytes(options.transmitBufferSize);
     this.slotBytes = bytes.newBytes(storeSize);
