@@ -10,6 +10,7 @@
 //               more; RSS, heapUsed and external after GC, before and after the K; bytes per client. The
 //               first clients take the one-time costs (code compiled, caches, V8 growing its heap for the
 //               first time: about 26 MB for MQTT.js's first 1,000), which a single step counts as theirs.
+//               Three children per library (--memory-runs), alternating; the median of each figure.
 //
 //   npm run bench:client                          the full run (about 2 minutes on a 2-core machine)
 //   npm run bench:client -- --messages 20000 --clients 200 --rounds 1   a quick, noisier run
@@ -46,6 +47,7 @@ interface Options {
   messages: number;
   payload: number;
   clients: number;
+  memoryRuns: number;
   rounds: number;
   lag: number;
   window: number;
@@ -61,7 +63,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
-    messages: 100_000, payload: 64, clients: 2000, rounds: 5, lag: 1000, window: 0, writeHold: 1, broker: "auto", only: "both",
+    messages: 100_000, payload: 64, clients: 2000, memoryRuns: 3, rounds: 5, lag: 1000, window: 0, writeHold: 1, broker: "auto", only: "both",
     json: null, child: null, library: "", port: 0,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -74,6 +76,7 @@ function parseOptions(argv: string[]): Options {
     if (arg === "--messages") options.messages = Number(value);
     else if (arg === "--payload") options.payload = Number(value);
     else if (arg === "--clients") options.clients = Number(value);
+    else if (arg === "--memory-runs") options.memoryRuns = Math.max(1, Number(value));
     else if (arg === "--rounds") options.rounds = Math.max(1, Number(value));
     else if (arg === "--lag") options.lag = Number(value);
     else if (arg === "--window") options.window = Number(value);
@@ -98,7 +101,7 @@ function parseOptions(argv: string[]): Options {
 }
 
 function usage(arg: string): never {
-  console.error(`bad argument: ${arg}\nusage: tsx bench/client.ts [--messages N] [--payload BYTES] [--clients K] ` +
+  console.error(`bad argument: ${arg}\nusage: tsx bench/client.ts [--messages N] [--payload BYTES] [--clients K] [--memory-runs N] ` +
     "[--rounds R] [--lag N] [--window N (default: the lag)] [--write-hold MS (default 1)] [--broker auto|mosquitto|aedes] [--only both|starling|mqttjs] [--json FILE]");
   process.exit(2);
 }
@@ -595,19 +598,25 @@ async function main(): Promise<void> {
       return;
     }
 
-    const memory: Record<string, MemoryResult> = {};
-    memory.starling = await runMemoryChild("starling", broker.port, options.clients);
-    memory.mqttjs = await runMemoryChild("mqttjs", broker.port, options.clients);
+    // Resident memory moves with when V8 commits heap pages: several children per library, alternating,
+    // and the median of each figure.
+    const memory: Record<string, MemoryResult[]> = { starling: [], mqttjs: [] };
+    for (let run = 0; run < options.memoryRuns; run++) {
+      memory.starling.push(await runMemoryChild("starling", broker.port, options.clients));
+      memory.mqttjs.push(await runMemoryChild("mqttjs", broker.port, options.clients));
+    }
     const per = (m: MemoryResult, field: "rss" | "heapUsed" | "external" | "heap+external"): number => {
       if (field === "heap+external") return per(m, "heapUsed") + per(m, "external");
       return (m[`${field}After` as keyof MemoryResult] as number - (m[`${field}Before` as keyof MemoryResult] as number)) / m.clients;
     };
     // heapUsed leaves out ArrayBuffer contents (starling's preallocated buffers): they are in external.
     for (const field of ["rss", "heapUsed", "external", "heap+external"] as const) {
-      const ours = per(memory.starling, field);
-      const theirs = per(memory.mqttjs, field);
+      const ours = median(memory.starling.map((m) => per(m, field)));
+      const theirs = median(memory.mqttjs.map((m) => per(m, field)));
       rows.push({ metric: `memory per client: ${field} (bytes)`, starling: ours, mqttjs: theirs, advantage: theirs / ours });
     }
+    const rssRuns = (library: string): string => memory[library].map((m) => formatNumber(per(m, "rss"))).join(" ");
+    readsLines.push(`memory: RSS per client in each child — starling ${rssRuns("starling")}, MQTT.js ${rssRuns("mqttjs")}`);
 
     const header = ["metric", "starling", "MQTT.js", "ratio"];
     const widths = [42, 12, 12, 7];
@@ -619,9 +628,9 @@ async function main(): Promise<void> {
     }
     for (const readsLine of readsLines) console.log(readsLine);
     console.log("ratio: starling's advantage (its rate / MQTT.js's; MQTT.js's bytes / its bytes): above 1 is better");
-    console.log(`memory: ${options.clients} clients per library after ${Math.ceil(options.clients / 2)} already connected, in a ` +
-      "fresh child each (keep-alive 60 s, one QoS 1 subscription each; starling EngineOptions defaults), after GC; " +
-      `connect took ${memory.starling.connectMs} ms / ${memory.mqttjs.connectMs} ms`);
+    console.log(`memory: ${options.clients} clients per library after ${Math.ceil(options.clients / 2)} already connected, in ` +
+      `${options.memoryRuns} fresh children each, median (keep-alive 60 s, one QoS 1 subscription each; starling ` +
+      `EngineOptions defaults), after GC; connect took ${memory.starling[0].connectMs} ms / ${memory.mqttjs[0].connectMs} ms`);
     console.log("");
     const q0 = rows[0].advantage;
     const q1 = rows[2].advantage;
