@@ -460,11 +460,16 @@ async function openClients(library: string, port: number, count: number, first: 
   await Promise.all(workers);
 }
 
+/** How many clients the memory child connects before it measures `clients` more. */
+function warmUpClients(clients: number): number {
+  return Math.ceil(clients / 2);
+}
+
 async function memoryChild(options: Options): Promise<void> {
   const kept: unknown[] = [];
   // Half as many clients first, so that what the first ones cost once (code, caches, the heap's first
   // growth) is in the baseline, not spread over the measured clients.
-  const warmUp = Math.ceil(options.clients / 2);
+  const warmUp = warmUpClients(options.clients);
   await openClients(options.library, options.port, warmUp, 0, kept);
   const before = await collect();
   const started = Date.now();
@@ -560,7 +565,8 @@ async function main(): Promise<void> {
 
   const payload = payloadOf(options.payload);
   const rows: Row[] = [];
-  const readsLines: string[] = [];
+  /** Lines under the table: each round's figures, the subscriber's reads, each memory child's RSS. */
+  const detailLines: string[] = [];
   const runs: Record<string, { starling: Throughput[]; mqttjs: Throughput[] }> = {};
   try {
     // Warm-up: both sides, both QoS, a tenth of the messages, so that neither is timed cold.
@@ -589,7 +595,7 @@ async function main(): Promise<void> {
         advantage: ours.perCpuSecond / theirs.perCpuSecond });
       rows.push({ metric: `  (for reference: messages / wall-s)`, starling: ours.perWallSecond, mqttjs: theirs.perWallSecond,
         advantage: ours.perWallSecond / theirs.perWallSecond });
-      readsLines.push(`${key}: subscriber socket reads per 1,000 messages (median round) — starling ` +
+      detailLines.push(`${key}: subscriber socket reads per 1,000 messages (median round) — starling ` +
         `${(ours.subscriberReads * 1000 / ours.messages).toFixed(0)}, MQTT.js ${(theirs.subscriberReads * 1000 / theirs.messages).toFixed(0)}; ` +
         `per round: starling ${runs[key].starling.map((r) => formatNumber(r.perCpuSecond)).join(" ")}, ` +
         `MQTT.js ${runs[key].mqttjs.map((r) => formatNumber(r.perCpuSecond)).join(" ")}`);
@@ -616,7 +622,7 @@ async function main(): Promise<void> {
       rows.push({ metric: `memory per client: ${field} (bytes)`, starling: ours, mqttjs: theirs, advantage: theirs / ours });
     }
     const rssRuns = (library: string): string => memory[library].map((m) => formatNumber(per(m, "rss"))).join(" ");
-    readsLines.push(`memory: RSS per client in each child — starling ${rssRuns("starling")}, MQTT.js ${rssRuns("mqttjs")}`);
+    detailLines.push(`memory: RSS per client in each child — starling ${rssRuns("starling")}, MQTT.js ${rssRuns("mqttjs")}`);
 
     const header = ["metric", "starling", "MQTT.js", "ratio"];
     const widths = [42, 12, 12, 7];
@@ -626,9 +632,9 @@ async function main(): Promise<void> {
     for (const row of rows) {
       console.log(line([row.metric, formatNumber(row.starling), formatNumber(row.mqttjs), `${row.advantage.toFixed(2)}x`]));
     }
-    for (const readsLine of readsLines) console.log(readsLine);
+    for (const detail of detailLines) console.log(detail);
     console.log("ratio: starling's advantage (its rate / MQTT.js's; MQTT.js's bytes / its bytes): above 1 is better");
-    console.log(`memory: ${options.clients} clients per library after ${Math.ceil(options.clients / 2)} already connected, in ` +
+    console.log(`memory: ${options.clients} clients per library after ${warmUpClients(options.clients)} already connected, in ` +
       `${options.memoryRuns} fresh children each, median (keep-alive 60 s, one QoS 1 subscription each; starling ` +
       `EngineOptions defaults), after GC; connect took ${memory.starling[0].connectMs} ms / ${memory.mqttjs[0].connectMs} ms`);
     console.log("");
@@ -648,7 +654,7 @@ async function main(): Promise<void> {
       writeFileSync(options.json, JSON.stringify({
         benchmark: "client", date: new Date().toISOString(), machine, broker: useMosquitto ? "mosquitto" : "aedes",
         options: { messages: options.messages, payload: options.payload, clients: options.clients, rounds: options.rounds,
-          lag: options.lag, window: options.window },
+          lag: options.lag, window: options.window, writeHold: options.writeHold, memoryRuns: options.memoryRuns },
         rows, runs, memory, targets: { throughput: THROUGHPUT_TARGET, memory: MEMORY_TARGET, throughputMet, memoryMet },
       }, null, 2) + "\n");
       console.log(`wrote ${options.json}`);

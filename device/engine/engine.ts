@@ -874,9 +874,7 @@ export class Engine {
     const quietSince = this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived;
     return quietSince + this.keepAliveMs;
   }
-
 }
-
 
 function numberOr(value: number, absent: number): number {
   return value < 0 ? absent : value;

@@ -7,53 +7,53 @@ export { newBytes, endBytesBlock, byteAt, setByte, bytesLength, copyBytes } from
 import type { Bytes } from "./typed-array-bytes";
 import { openBytesBlock } from "./typed-array-bytes";
 
+/**
+ * Buffers carved one after another from shared slabs of `slabSize` bytes, each starting on an 8-byte
+ * boundary as an allocation of its own would; one over an eighth of a slab (so a slab wastes at most that
+ * at its tail) gets its own allocation. A slab is freed once nothing carved from it is left.
+ */
+class Slabs {
+  private slab: Bytes | null = null;
+  private used = 0;
+
+  constructor(private readonly slabSize: number) {}
+
+  take(size: number): Bytes {
+    if (size > this.slabSize / 8) {
+      return new Uint8Array(size);
+    }
+    if (this.slab === null || size > this.slabSize - this.used) {
+      this.slab = new Uint8Array(this.slabSize);
+      this.used = 0;
+    }
+    const bytes = this.slab.subarray(this.used, this.used + size);
+    this.used += Math.ceil(size / 8) * 8;
+    return bytes;
+  }
+}
+
 // On V8 each ArrayBuffer costs a JavaScript object and a native backing store besides its bytes (about
 // 300 B of resident memory), which a fleet of 100,000 engines multiplies: so an engine's block is a part of
-// a slab shared with the engines made after it, as Node's Buffer pool does for small Buffers. A slab is
-// freed once no engine of it is left; a block too big to share gets its own.
-const SLAB_SIZE = 64 * 1024;
-let slab: Bytes | null = null;
-let slabUsed = 0;
+// a slab shared with the engines made after it, as Node's Buffer pool does for small Buffers.
+const blockSlabs = new Slabs(64 * 1024);
+
+// Cold buffers (the engines' receive buffers and stored messages) come from slabs of their own, big enough
+// that the allocator maps them from the system, whose pages take memory only once written: what an engine
+// never writes costs nothing resident. Measured with bench/client's 2,000 idle default clients: about 3 KB
+// of RSS less per client for the 12 message slots of 256 B. A page written once stays resident.
+const coldSlabs = new Slabs(1024 * 1024);
 
 /**
  * See typed-array-bytes.ts beginBytesBlock: the same, with the block taken from a shared slab; the cold
  * part is not in it, as newColdBytes here takes its buffers from elsewhere.
  */
 export function beginBytesBlock(size: number, _coldSize: number): void {
-  // A slab wastes its tail, less than one block: at most an eighth of it.
-  if (size > SLAB_SIZE / 8) {
-    openBytesBlock(new Uint8Array(size));
-    return;
-  }
-  if (slab === null || size > SLAB_SIZE - slabUsed) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  openBytesBlock(slab.subarray(slabUsed, slabUsed + size));
-  // Each block starts on an 8-byte boundary, as an allocation of its own would.
-  slabUsed += Math.ceil(size / 8) * 8;
+  openBytesBlock(blockSlabs.take(size));
 }
-
-// Cold buffers (the engines' stored messages) are carved from slabs of their own, big enough that the
-// allocator maps them from the system, whose pages take memory only once written: what an engine never
-// stores in costs nothing resident. Measured with bench/client's 2,000 idle default clients: about 3 KB
-// of RSS less per client (12 message slots of 256 B). A page written once stays resident.
-const COLD_SLAB_SIZE = 1024 * 1024;
-let coldSlab: Bytes | null = null;
-let coldSlabUsed = 0;
 
 /** A buffer of `size` zero bytes that may stay untouched for long (see typed-array-bytes.ts). */
 export function newColdBytes(size: number): Bytes {
-  if (size > COLD_SLAB_SIZE / 8) {
-    return new Uint8Array(size);
-  }
-  if (coldSlab === null || size > COLD_SLAB_SIZE - coldSlabUsed) {
-    coldSlab = new Uint8Array(COLD_SLAB_SIZE);
-    coldSlabUsed = 0;
-  }
-  const bytes = coldSlab.subarray(coldSlabUsed, coldSlabUsed + size);
-  coldSlabUsed += Math.ceil(size / 8) * 8;
-  return bytes;
+  return coldSlabs.take(size);
 }
 
 /**

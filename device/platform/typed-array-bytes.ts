@@ -21,8 +21,9 @@ export function newBytes(size: number): Bytes {
 }
 
 /**
- * A buffer of `size` zero bytes that may stay untouched for long (the engine's stored messages). Here the
- * same as newBytes; Node's byte layer (bytes.ts) puts it where pages never written cost no memory.
+ * A buffer of `size` zero bytes that may stay untouched for long (the engine's receive buffer and stored
+ * messages). Here the same as newBytes; Node's byte layer (bytes.ts) puts it where pages never written cost
+ * no memory.
  */
 export function newColdBytes(size: number): Bytes {
   return newBytes(size);

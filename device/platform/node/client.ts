@@ -96,8 +96,7 @@ class Output {
       this.flush();
     }
     if (length > this.bytes.length) {
-      transport.flushedAt = wholeMilliseconds();
-      transport.send(Buffer.from(bytes.subarray(offset, offset + length)));
+      send(transport, Buffer.from(bytes.subarray(offset, offset + length)));
       return;
     }
     if (length > 256) {
@@ -143,8 +142,7 @@ class Output {
     if (transport !== null && length > 0 && transport.writable) {
       const chunk = Buffer.allocUnsafe(length);
       this.bytes.copy(chunk, 0, 0, length);
-      transport.flushedAt = wholeMilliseconds();
-      transport.send(chunk);
+      send(transport, chunk);
     }
   }
 
@@ -157,6 +155,12 @@ class Output {
     this.timerScheduled = false;
     this.flush();
   }
+}
+
+/** Hands `chunk` to `transport`, noting when (the hold counts from there). */
+function send(transport: Transport, chunk: Uint8Array): void {
+  transport.flushedAt = wholeMilliseconds();
+  transport.send(chunk);
 }
 
 const output = new Output(64 * 1024);
