@@ -3,8 +3,9 @@
 // Node without that handle use a net/tls socket (StreamTransport below). Both call back the same three
 // methods of their owner, so the client has one code path.
 
+import { createRequire } from "node:module";
 import net from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
 import { openTcpHandle } from "./tcp-handle";
 
 /** Where a client connects. */
@@ -53,6 +54,19 @@ export function openTransport(endpoint: Endpoint, owner: TransportOwner): Transp
   return new StreamTransport(endpoint, owner);
 }
 
+/**
+ * node:tls, loaded for the first TLS connection: loading it starts OpenSSL, about 2 MB of resident memory
+ * in a process that never uses it (a fleet's device processes over plain TCP).
+ */
+let tlsModule: typeof tls | null = null;
+
+function loadTls(): typeof tls {
+  if (tlsModule === null) {
+    tlsModule = createRequire(import.meta.url)("node:tls") as typeof tls;
+  }
+  return tlsModule;
+}
+
 /** A net.Socket or tls.TLSSocket. */
 class StreamTransport implements Transport {
   flushedAt = -1;
@@ -63,7 +77,7 @@ class StreamTransport implements Transport {
     const address = { host: endpoint.host, port: endpoint.port, localAddress: endpoint.localAddress };
     // tls.connect hands localAddress on to net.connect, though its typings leave it out.
     const socket = endpoint.tls !== null
-      ? tls.connect(Object.assign({}, endpoint.tls, address) as tls.ConnectionOptions)
+      ? loadTls().connect(Object.assign({}, endpoint.tls, address) as tls.ConnectionOptions)
       : net.connect(address);
     socket.setNoDelay(true);
     this.socket = socket;
