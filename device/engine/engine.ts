@@ -166,13 +166,23 @@ export class Engine {
 
   // ---- the application's calls ----
 
-  /** Begin connecting, and keep the client connected until stop(). */
-  start(now: number): void {
+  /**
+   * Begin connecting, and keep the client connected until stop(). Returns OK, or the error that keeps the
+   * options' CONNECT from being encoded (ERR_BAD_ARGUMENT for a password without a user name in 3.1.1 or an
+   * empty client id with a persistent session, ERR_BUFFER_TOO_SMALL when it outgrows the transmit buffer,
+   * ...): no attempt is made, as every one would fail the same way.
+   */
+  start(now: number): number {
     this.now = now;
     if (this.state === IDLE) {
+      const length = this.encodeConnect();
+      if (length < 0) {
+        return length;
+      }
       this.attempt = 0;
       this.openLink();
     }
+    return errors.OK;
   }
 
   /** A clean DISCONNECT (the broker discards the will), then idle. Stored messages stay for a later start(). */
@@ -181,12 +191,17 @@ export class Engine {
     if (this.state === CONNECTED) {
       this.sendControl(encode.encodeDisconnect(this.transmit, 0, this.version, 0, null));
     }
+    this.halt(errors.OK);
+  }
+
+  /** Ends the link, if any, and stays idle; disconnected(code) unless idle already. */
+  private halt(code: number): void {
     const wasActive = this.state !== IDLE;
     this.dropLink();
     this.state = IDLE;
     this.deadline = -1;
     if (wasActive) {
-      this.events.disconnected(errors.OK);
+      this.events.disconnected(code);
     }
   }
 
@@ -338,17 +353,13 @@ export class Engine {
     }
     this.state = CONNECTING;
     this.lastReceived = now;
-    const options = this.options;
-    const fields = scratch.connect;
-    fields.protocolVersion = options.protocolVersion;
-    fields.clientId = options.clientId;
-    fields.cleanStart = options.cleanStart;
-    fields.keepAlive = options.keepAlive;
-    fields.username = options.username;
-    fields.password = options.password;
-    fields.will = options.will;
-    fields.properties = this.connectProperties;
-    this.sendControl(encode.encodeConnect(this.transmit, 0, fields));
+    const length = this.encodeConnect();
+    if (length < 0) {
+      // The options changed since start() and no longer make a CONNECT: stop, as start() would have.
+      this.halt(length);
+      return;
+    }
+    this.write(this.transmit, 0, length);
   }
 
   /** The transport closed (or failed to open). */
@@ -822,6 +833,21 @@ export class Engine {
     this.counters.messagesSent++;
     this.write(buffer, offset, length);
     return 0;
+  }
+
+  /** Encodes the options' CONNECT into the transmit buffer: its length, or the encoder's error. */
+  private encodeConnect(): number {
+    const options = this.options;
+    const fields = scratch.connect;
+    fields.protocolVersion = options.protocolVersion;
+    fields.clientId = options.clientId;
+    fields.cleanStart = options.cleanStart;
+    fields.keepAlive = options.keepAlive;
+    fields.username = options.username;
+    fields.password = options.password;
+    fields.will = options.will;
+    fields.properties = this.connectProperties;
+    return encode.encodeConnect(this.transmit, 0, fields);
   }
 
   /** PUBACK, PUBREC, PUBREL or PUBCOMP (`type`) for `packetId`, with a 5.0 reason code. */

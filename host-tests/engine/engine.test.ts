@@ -14,7 +14,7 @@ import { EngineOptions, TopicFilter } from "../../device/engine";
 import {
   OK, ERR_CONNECTION_REFUSED, ERR_CONNECT_TIMEOUT, ERR_KEEPALIVE_TIMEOUT, ERR_LINK_LOST, ERR_SERVER_DISCONNECT,
   ERR_UNKNOWN_PACKET_ID, ERR_PROTOCOL, ERR_QUEUE_FULL, ERR_STOPPED, ERR_PACKET_TOO_LARGE, ERR_MALFORMED,
-  ERR_RESERVED_FLAGS, ERR_REMAINING_LENGTH, ERR_UNEXPECTED_PACKET, ERR_TOPIC_WILDCARD, ERR_MESSAGE_TOO_LARGE,
+  ERR_RESERVED_FLAGS, ERR_REMAINING_LENGTH, ERR_UNEXPECTED_PACKET, ERR_TOPIC_WILDCARD, ERR_MESSAGE_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_BUFFER_TOO_SMALL,
   PUBACK, PUBCOMP, SUBACK, UNSUBACK, Will, Packet, errorName,
 } from "../../device/codec";
 
@@ -221,6 +221,40 @@ describe.each(VERSIONS)("MQTT %i: connect", (version) => {
     expect(h.disconnects).toEqual([ERR_CONNECT_TIMEOUT, ERR_CONNECT_TIMEOUT]);
     expect(h.entries("disconnected")[1].t).toBe(openAt + 5000);
     expect(h.closes).toBe(2);
+  });
+
+  it("options that make no CONNECT: start() returns the encoder's error and attempts nothing", () => {
+    const cases: Array<[Partial<EngineOptions>, number]> = [[{ clientId: "x".repeat(600) }, ERR_BUFFER_TOO_SMALL]];
+    if (version === 4) {
+      // 3.1.1 has no password without a user name ([MQTT-3.1.2-22]) and no empty client id for a persistent
+      // session ([MQTT-3.1.3-7]); 5.0 has both (the broker assigns the id).
+      cases.push([{ username: null, password: buf("s3cret") }, ERR_BAD_ARGUMENT]);
+      cases.push([{ clientId: "", cleanStart: false }, ERR_BAD_ARGUMENT]);
+    }
+    for (const [options, code] of cases) {
+      const h = make(version, options);
+      expect(h.engine.start(h.t)).toBe(code);
+      h.advance(120_000);
+      expect([h.opens, h.written.length, h.log.length, h.engine.state]).toEqual([0, 0, 0, IDLE]);
+    }
+    expect(make(version).engine.start(0)).toBe(OK);
+  });
+
+  it("options changed after start() so that they make no CONNECT: the engine stops with the error", () => {
+    const h = make(version, { clientId: "dev-1" }, { open: "manual" });
+    h.start();
+    h.options.clientId = "x".repeat(600);
+    h.openLink();
+    expect(h.written).toEqual([]);
+    expect(h.disconnects).toEqual([ERR_BUFFER_TOO_SMALL]);
+    expect([h.closes, h.engine.state, h.engine.nextDeadline()]).toEqual([1, IDLE, -1]);
+    h.advance(120_000);
+    expect(h.opens).toBe(1);
+    // A good CONNECT again, and start() carries on as usual.
+    h.options.clientId = "dev-1";
+    h.openBehaviour = "open";
+    h.start();
+    expect(cmds(h.take())).toEqual(["connect"]);
   });
 });
 

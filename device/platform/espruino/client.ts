@@ -4,7 +4,7 @@
 
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
 import { MQTT_3_1_1, MQTT5 } from "../../codec/constants";
-import { OK, ERR_NOT_SUPPORTED } from "../../codec/errors";
+import { ERR_NOT_SUPPORTED } from "../../codec/errors";
 import { Bytes, newBytes, writeUtf8 } from "./bytes";
 
 /** Espruino's net.Socket (also what tls.connect returns). */
@@ -111,16 +111,17 @@ export class EspruinoClient implements Link {
   // ---- the application's API ----
 
   /**
-   * Connects, and stays connected (reconnecting with backoff) until disconnect(). Returns OK, or
-   * ERR_NOT_SUPPORTED when the options ask for MQTT 5.0 and this module speaks 3.1.1 only.
+   * Connects, and stays connected (reconnecting with backoff) until disconnect(). Returns OK,
+   * ERR_NOT_SUPPORTED when the options ask for MQTT 5.0 and this module speaks 3.1.1 only, or the error that
+   * keeps the options from making a CONNECT: then nothing is attempted.
    */
   connect(): number {
     if (!MQTT5 && this.version !== MQTT_3_1_1) {
       return ERR_NOT_SUPPORTED;
     }
-    this.engine.start(now());
+    const result = this.engine.start(now());
     this.schedule();
-    return OK;
+    return result;
   }
 
   /** A clean DISCONNECT: the broker discards the will. */

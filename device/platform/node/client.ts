@@ -208,10 +208,14 @@ export class NodeClient implements Link, TransportOwner {
 
   // ---- the application's API ----
 
-  /** Connects, and stays connected (reconnecting with backoff) until disconnect(). */
-  connect(): void {
-    this.engine.start(this.clock.now());
+  /**
+   * Connects, and stays connected (reconnecting with backoff) until disconnect(). Returns OK, or the error
+   * that keeps the options from making a CONNECT (errorName(code) names it): then nothing is attempted.
+   */
+  connect(): number {
+    const result = this.engine.start(this.clock.now());
     this.schedule();
+    return result;
   }
 
   /** A clean DISCONNECT: the broker discards the will. */

@@ -4,7 +4,6 @@
 // reader of Node would expect, the comment says so.
 
 import { Engine, EngineEvents, EngineOptions, Link } from "../../engine";
-import { OK } from "../../codec/errors";
 import { Bytes, bytesToString, bytesLength, stringBytes } from "./bytes";
 import type { NetModule, NodeMCUSocket, NodeMCUTimer, NodeModule, TlsModule, TmrModule } from "./nodemcu";
 
@@ -117,11 +116,14 @@ export class NodeMCUClient implements Link {
 
   // ---- the application's API ----
 
-  /** Connects, and stays connected (reconnecting with backoff) until disconnect(). */
+  /**
+   * Connects, and stays connected (reconnecting with backoff) until disconnect(). Returns OK, or the error
+   * that keeps the options from making a CONNECT: then nothing is attempted.
+   */
   connect(): number {
-    this.engine.start(now());
+    const result = this.engine.start(now());
     this.schedule();
-    return OK;
+    return result;
   }
 
   /** A clean DISCONNECT: the broker discards the will. */
