@@ -6,10 +6,10 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { MergeError, mergeReports } from "./merge";
+import { checkShards, MergeError, mergeReports } from "./merge";
 import { runFleet, PlanError } from "./run";
-import { renderText, writeReport } from "./report";
-import { shortestDuration } from "./scenario";
+import { renderText, reportFileProblem, writeReport } from "./report";
+import { shardSlice, shortestDuration } from "./scenario";
 import type { BrokerTarget, Report, RunConfig, Sample, ScenarioName } from "./types";
 
 const SCENARIOS: ScenarioName[] = ["telemetry", "keepalive", "will", "qos", "mixed", "faults"];
@@ -273,11 +273,14 @@ export function resolveConfig(command: Command): RunConfig {
 export function mergeCommand(): Command {
   return new Command("merge")
     .description("Combine the JSON reports of a sharded run (starling fleet --shard i/n --report FILE.json) into the report of the whole run.")
-    .argument("<reports...>", "the shards' JSON reports")
+    .argument("<reports...>", "the JSON reports of every shard of the run, each once")
     .addOption(new Option("--report <file>", "write the merged report: FILE.json or FILE.html").argParser((file: string) => {
-      if (!/\.(json|html)$/.test(file)) throw new InvalidArgumentError(`the file name must end in .json or .html, not "${file}".`);
+      const problem = reportFileProblem(file);
+      if (problem !== null) throw new InvalidArgumentError(`${problem}.`);
       return file;
-    }));
+    }))
+    // Before the merge (the action): a merge of fewer than all the shards would pass part of the fleet off as the whole run.
+    .hook("preAction", (command) => checkShards((command.processedArgs[0] as string[]).map(readReport)));
 }
 
 /** A shard's JSON report, or a UsageError saying what is wrong with the file. */
@@ -296,17 +299,23 @@ function readReport(file: string): Report {
   }
   if (report === null || typeof report !== "object" || typeof report.starling !== "string" || !Array.isArray(report.slices) ||
     typeof report.latencyMs?.histogram !== "string") {
-    throw new UsageError(`${file}: not a starling fleet report (of version 0.2 or later): give the .json reports of starling fleet --report`);
+    throw new UsageError(`${file}: not a starling fleet report with device slices and a latency histogram (older versions wrote none): ` +
+      "give the .json reports of starling fleet --report");
   }
   return report;
 }
 
+/** The run's progress, a line a second: a countdown until --start-at, then this shard's devices. */
 function progressPrinter(config: RunConfig): { sample(sample: Sample): void; done(): void } {
   const tty = process.stdout.isTTY === true;
   let last = -Infinity;
   let totalErrors = 0;
-  const line = (s: Sample) => `[${s.t.toFixed(0).padStart(3)} s] connected ${s.connected.toLocaleString()}/${config.devices.toLocaleString()}` +
-    `  messages/s ${s.messagesPerSecond.toLocaleString()}  errors ${totalErrors.toLocaleString()}`;
+  const slice = shardSlice(config);
+  const devices = (slice.end - slice.first).toLocaleString();
+  // A sample's time counts from the run's start: before it, the time left.
+  const line = (s: Sample) => (s.t < 0 ? `starting in ${Math.ceil(-s.t)} s`
+    : `[${s.t.toFixed(0).padStart(3)} s] connected ${s.connected.toLocaleString()}/${devices}` +
+      `  messages/s ${s.messagesPerSecond.toLocaleString()}  errors ${totalErrors.toLocaleString()}`);
   return {
     sample(s) {
       totalErrors += s.errors;

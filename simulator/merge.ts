@@ -4,20 +4,70 @@
 
 import { addHistograms, latencySummary, MAX_COUNTEREXAMPLES, verdict } from "./observer";
 import { MAX_ERRORS_SHOWN } from "./fleet";
+import { shardSlice } from "./scenario";
 import type { Report, Sample, Verdict } from "./types";
 
 export class MergeError extends Error {}
 
-/** The report of the whole run made of `parts`, which must be parts of one run (same seed and options) that do not overlap. */
-export function mergeReports(parts: Report[]): Report {
+type ReportedConfig = Report["config"];
+
+/**
+ * Every option of a run, by its flag, and whether it defines the run: the devices, their schedule and what
+ * is checked. Parts of one run agree on each option with a `show` (compared as it shows the value); those
+ * without one may differ between parts: the report's file, how a machine spreads its devices over processes
+ * and source addresses, how it logs in, and how it restarts an external broker (when is the run's timing).
+ */
+const RUN_OPTIONS: Record<keyof ReportedConfig, { flag: string; show: ((config: ReportedConfig) => string) | null }> = {
+  // The pool, in order (devices are assigned by their place in it); how a machine verifies TLS is its own.
+  brokers: { flag: "--broker", show: (c) => (c.brokers.length === 0 ? "embedded" : c.brokers.map((b) => b.url).join(" ")) },
+  assign: { flag: "--assign", show: (c) => c.assign },
+  devices: { flag: "--devices", show: (c) => String(c.devices) },
+  // The index differs from shard to shard; the count is the run's.
+  shard: { flag: "--shard", show: (c) => `i/${c.shard.count}` },
+  processes: { flag: "--processes", show: null },
+  sourceIps: { flag: "--source-ips", show: null },
+  scenario: { flag: "--scenario", show: (c) => c.scenario },
+  qos: { flag: "--qos", show: (c) => String(c.qos) },
+  rate: { flag: "--rate", show: (c) => String(c.rate) },
+  payload: { flag: "--payload", show: (c) => String(c.payload) },
+  duration: { flag: "--duration", show: (c) => String(c.duration) },
+  ramp: { flag: "--ramp", show: (c) => String(c.ramp) },
+  seed: { flag: "--seed", show: (c) => String(c.seed) },
+  protocol: { flag: "--protocol", show: (c) => (c.protocol === 5 ? "5" : "3.1.1") },
+  keepAlive: { flag: "--keepalive", show: (c) => String(c.keepAlive) },
+  keepAliveGrace: { flag: "--keepalive-grace", show: (c) => String(c.keepAliveGrace) },
+  username: { flag: "--username", show: null },
+  password: { flag: "--password", show: null },
+  clientId: { flag: "--client-id", show: (c) => c.clientId },
+  topic: { flag: "--topic", show: (c) => c.topic },
+  report: { flag: "--report", show: null },
+  latencyMs: { flag: "--latency", show: (c) => String(c.latencyMs) },
+  jitterMs: { flag: "--jitter", show: (c) => String(c.jitterMs) },
+  brokerRestartCommand: { flag: "--broker-restart-cmd", show: null },
+  startAt: { flag: "--start-at", show: (c) => ((c.startAt ?? null) === null ? "none" : new Date(c.startAt!).toISOString()) },
+  faultNoResend: { flag: "--fault-no-resend", show: (c) => (c.faultNoResend ? "on" : "off") },
+};
+
+/** How `other` differs from `first` in what defines a run (its starling version included: it plans the run), e.g. ["--seed 1 vs 2"]. */
+function differences(first: Report, other: Report): string[] {
+  const found: string[] = [];
+  if (first.starling !== other.starling) found.push(`starling ${first.starling} vs ${other.starling}`);
+  for (const { flag, show } of Object.values(RUN_OPTIONS)) {
+    if (show === null) continue;
+    const [a, b] = [show(first.config), show(other.config)];
+    if (a !== b) found.push(`${flag} ${a} vs ${b}`);
+  }
+  return found;
+}
+
+/** The parts' slices in order, checked to be parts of one run that do not overlap; a MergeError says which options differ, or where they overlap. */
+function checkParts(parts: Report[]): { first: number; end: number }[] {
   if (parts.length === 0) throw new MergeError("no reports to merge");
-  const first = parts[0];
-  for (const part of parts) {
-    const { shard: _a, ...same } = part.config;
-    const { shard: _b, ...expected } = first.config;
-    if (JSON.stringify(same) !== JSON.stringify(expected)) {
-      throw new MergeError(`the reports are not parts of one run: their options differ (seed ${first.config.seed} vs ${part.config.seed}, ` +
-        `${first.config.devices} vs ${part.config.devices} devices, scenario ${first.config.scenario} vs ${part.config.scenario})`);
+  for (const other of parts.slice(1)) {
+    const found = differences(parts[0], other);
+    if (found.length > 0) {
+      throw new MergeError(`the reports are not parts of one run: their options differ (${found.join(", ")}); ` +
+        `run every shard with the same options (only ${Object.values(RUN_OPTIONS).filter((o) => o.show === null).map((o) => o.flag).join(", ")} may differ)`);
     }
   }
   const slices = parts.flatMap((part) => part.slices).sort((a, b) => a.first - b.first);
@@ -26,12 +76,48 @@ export function mergeReports(parts: Report[]): Report {
       throw new MergeError(`the reports overlap: devices ${slices[i].first}-${slices[i - 1].end - 1} are in two of them (the same shard twice?)`);
     }
   }
+  return slices;
+}
+
+/**
+ * Checks that `parts` are the reports of every shard of one run, each once (a report of one unsharded run
+ * is all of it); a MergeError names the shards missing. Merging fewer would report part of the fleet as the
+ * whole run.
+ */
+export function checkShards(parts: Report[]): void {
+  const covered = joinSlices(checkParts(parts));
+  const config = parts[0].config;
+  const count = config.shard.count;
+  const missing: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const slice = shardSlice({ ...config, brokers: [], shard: { index, count } });
+    const whole = slice.first === slice.end || covered.some((c) => c.first <= slice.first && slice.end <= c.end);
+    if (!whole) missing.push(index);
+  }
+  if (missing.length > 0) {
+    throw new MergeError(`missing shard${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of ${count} ` +
+      `(${missing.map((index) => `--shard ${index}/${count}`).join(", ")}): merge needs the report of every shard`);
+  }
+}
+
+/**
+ * The report of the run made of `parts`, which must be parts of one run (same seed and options) that do not
+ * overlap: a shard's child processes, or shards (checkShards checks that none is missing).
+ */
+export function mergeReports(parts: Report[]): Report {
+  const slices = checkParts(parts);
+  const first = parts[0];
   const sum = (pick: (report: Report) => number) => parts.reduce((total, part) => total + pick(part), 0);
   const verdicts = mergeVerdicts(parts.map((part) => part.verdicts));
   const covered = sum((part) => part.counts.devices);
   return {
     starling: first.starling,
-    config: { ...first.config, shard: covered === first.config.devices ? { index: 0, count: 1 } : first.config.shard },
+    config: {
+      ...first.config,
+      shard: covered === first.config.devices ? { index: 0, count: 1 } : first.config.shard,
+      // A shard's report file is its own; where the merge of shards goes, the shards do not say (null).
+      report: parts.every((part) => part.config.shard.index === first.config.shard.index) ? first.config.report : null,
+    },
     slices: joinSlices(slices),
     brokerUrl: [...new Set(parts.map((part) => part.brokerUrl))].join(", "),
     startedAt: parts.map((part) => part.startedAt).sort()[0],

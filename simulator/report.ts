@@ -6,11 +6,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { faultTimeline, usesProxy } from "./scenario";
 import type { Counterexample, Report, Verdict } from "./types";
 
 /** How many counterexamples each failing verdict shows; the JSON report has them all. */
 const TEXT_COUNTEREXAMPLES = 5;
 const HTML_COUNTEREXAMPLES = 20;
+/** How many of the report's first errors the text lists. */
+const TEXT_ERRORS = 5;
 
 const EXTENSIONS = [".json", ".html"];
 
@@ -70,6 +73,28 @@ const COUNT_ROWS: [keyof Report["counts"], string][] = [
   ["errors", "errors"],
 ];
 
+/** The QoS of the devices' messages: the mixed scenario spreads 0, 1 and 2 over the fleet (scenario.ts planDevice). */
+function qosText(config: Report["config"]): string {
+  return config.scenario === "mixed" ? "QoS 0, 1 and 2 (a third of the devices each)" : `QoS ${config.qos}`;
+}
+
+/** What the run injected between devices and broker, and when (seconds since the run's start); null when nothing. */
+function injectedFaults(config: Report["config"]): string | null {
+  // The timeline depends on the timing options only, not on the brokers.
+  const run = { ...config, brokers: [] };
+  const faults: string[] = [];
+  if (usesProxy(run)) faults.push(`fault proxy: ${config.latencyMs} ms latency + up to ${config.jitterMs} ms jitter each way`);
+  if (config.scenario === "faults") {
+    const timeline = faultTimeline(run);
+    // An external broker restarts only by --broker-restart-cmd (simulator/run.ts).
+    const restarts = config.brokers.length === 0 || config.brokerRestartCommand !== null;
+    faults.push("connection resets and half-open links in the first seconds of traffic",
+      `a partition from ${seconds(timeline.partitionAt)} to ${seconds(timeline.healAt)}`,
+      restarts ? `a broker restart at ${seconds(timeline.restartAt)} (down ${seconds(timeline.downMs / 1000)})` : "no broker restart (no --broker-restart-cmd)");
+  }
+  return faults.length === 0 ? null : faults.join("; ");
+}
+
 /** Memory per device and connection rate: what a run at scale is measured by. */
 export function scaleFigures(report: Report): [string, string][] {
   const { memory, connects, counts } = report;
@@ -80,9 +105,9 @@ export function scaleFigures(report: Report): [string, string][] {
     ["memory", `${kib(memory.rssBytes / devices)} per device (RSS of ${count(memory.processes)} process${memory.processes === 1 ? "" : "es"}: ` +
       `${count(memory.rssBytes / 1048576)} MiB; ${kib((memory.rssBytes - memory.baselineBytes) / devices)} per device above their start)` +
       (memory.pssBytes === null ? "" : `; ${kib(memory.pssBytes / devices)} per device counting the code the processes share once (PSS)`)],
-    ["connects", connects.count > 0 && span > 0
-      ? `${count(connects.count / span)} per second (${count(connects.count)} devices in ${seconds(span)})`
-      : `${count(connects.count)} devices`],
+    ["connects", connects.count === 0 ? "no device connected"
+      : span > 0 ? `${count(connects.count / span)} per second (${count(connects.count)} devices in ${seconds(span)})`
+      : `${count(connects.count)} device${connects.count === 1 ? "" : "s"} connected`],
   ];
   if (report.config.shard.count > 1) {
     figures.push(["shard", `${report.config.shard.index} of ${report.config.shard.count}: devices ${report.slices.map((slice) => `${slice.first}-${slice.end - 1}`).join(", ")}`]);
@@ -97,19 +122,24 @@ function clean(value: unknown): string {
   return String(value).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-/** What the CLI prints at the end of a run. `color` adds ANSI colours (use it only on a TTY). */
-export function renderText(report: Report, color: boolean): string {
+/**
+ * What the CLI prints at the end of a run. `color` adds ANSI colours (use it only on a TTY). `file` is where
+ * the report is written (null: nowhere): the text points there for what it leaves out.
+ */
+export function renderText(report: Report, color: boolean, file: string | null = report.config.report): string {
   const paint = (code: string, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const result = (pass: boolean, width = 0) => paint(pass ? "1;32" : "1;31", (pass ? "PASS" : "FAIL").padEnd(width));
   const config = report.config;
   const { pass, summary } = outcome(report);
+  const faults = injectedFaults(config);
   const lines: string[] = [];
 
   lines.push(paint("1", `starling ${clean(report.starling)}: ${clean(config.scenario)} scenario, ${count(config.devices)} devices, seed ${clean(config.seed)}`));
   const meta: [string, string][] = [
     ["broker", clean(report.brokerUrl)],
     ["started", `${clean(report.startedAt)}, ran ${seconds(report.seconds)}`],
-    ["traffic", `MQTT ${config.protocol === 5 ? "5.0" : "3.1.1"}, QoS ${clean(config.qos)}, ${clean(config.rate)} msg/s per device, ${count(config.payload)} B payload, ${clean(config.duration)} s after a ${clean(config.ramp)} s ramp`],
+    ["traffic", `MQTT ${config.protocol === 5 ? "5.0" : "3.1.1"}, ${clean(qosText(config))}, ${clean(config.rate)} msg/s per device, ${count(config.payload)} B payload, ${clean(config.duration)} s after a ${clean(config.ramp)} s ramp`],
+    ...(faults === null ? [] : [["faults", clean(faults)] as [string, string]]),
     ...scaleFigures(report).map(([label, value]): [string, string] => [label, clean(value)]),
   ];
   for (const [label, value] of meta) lines.push(`  ${label.padEnd(8)} ${value}`);
@@ -126,7 +156,10 @@ export function renderText(report: Report, color: boolean): string {
       lines.push(`    ${clean(counterexampleLine(example))}`);
     }
     const more = verdict.counterexamples.length - TEXT_COUNTEREXAMPLES;
-    if (more > 0) lines.push(`    ... and ${count(more)} more counterexample${more === 1 ? "" : "s"} (all are in the JSON report)`);
+    if (more > 0) {
+      lines.push(`    ... and ${count(more)} more counterexample${more === 1 ? "" : "s"} ` +
+        (file === null ? "(write --report FILE.json to keep them all)" : `(all are in ${clean(file)})`));
+    }
   });
   if (report.verdicts.length === 0) lines.push("(no verdicts)");
   lines.push("");
@@ -138,8 +171,12 @@ export function renderText(report: Report, color: boolean): string {
   lines.push("");
 
   if (report.firstErrors.length > 0) {
-    lines.push(paint("1", `first errors (${count(report.firstErrors.length)} of ${count(report.counts.errors)})`));
-    for (const error of report.firstErrors.slice(0, TEXT_COUNTEREXAMPLES)) lines.push(`  ${clean(error)}`);
+    const listed = report.firstErrors.slice(0, TEXT_ERRORS);
+    const kept = report.firstErrors.length;
+    const rest = kept === listed.length ? ""
+      : file === null ? `; write --report FILE.json to keep the first ${count(kept)}` : `; the first ${count(kept)} are in ${clean(file)}`;
+    lines.push(paint("1", `first errors (${count(listed.length)} of ${count(report.counts.errors)} listed${rest})`));
+    for (const error of listed) lines.push(`  ${clean(error)}`);
     lines.push("");
   }
 
@@ -366,7 +403,7 @@ function htmlCounterexamples(verdict: Verdict): string {
   const more = verdict.counterexamples.length - shown.length;
   const items = shown.map((example) => `<li>${escapeHtml(counterexampleLine(example))}</li>`).join("\n");
   const rest = more > 0
-    ? `<p class="more">… and ${escapeHtml(count(more))} more counterexample${more === 1 ? "" : "s"} (all are in the JSON report)</p>`
+    ? `<p class="more">… and ${escapeHtml(count(more))} more counterexample${more === 1 ? "" : "s"} (all are in the JSON embedded in this page, script#report-data)</p>`
     : "";
   const body = shown.length > 0 ? `<ol>\n${items}\n</ol>` : `<p class="more">no counterexample recorded</p>`;
   return `<tr class="examples"><td colspan="3">${body}${rest}</td></tr>`;
@@ -378,6 +415,7 @@ export function renderHtml(report: Report): string {
   const { pass, summary } = outcome(report);
   const status = pass ? "pass" : "fail";
   const files = uplot();
+  const faults = injectedFaults(config);
 
   const run: [string, string][] = [
     ["broker", report.brokerUrl],
@@ -387,8 +425,9 @@ export function renderHtml(report: Report): string {
     ["started", report.startedAt],
     ["ran for", seconds(report.seconds)],
     ["protocol", `MQTT ${config.protocol === 5 ? "5.0" : "3.1.1"}, keep-alive ${config.keepAlive} s`],
-    ["traffic", `QoS ${config.qos}, ${config.rate} msg/s per device, ${count(config.payload)} B payload`],
+    ["traffic", `${qosText(config)}, ${config.rate} msg/s per device, ${count(config.payload)} B payload`],
     ["timing", `${config.ramp} s ramp, then ${config.duration} s`],
+    ...(faults === null ? [] : [["faults", faults] as [string, string]]),
     ["client id / topic", `${config.clientId}  ${config.topic}`],
     ["user", config.username === null ? "none" : `${config.username} (password ${maskedPassword(config.password) ?? "none"})`],
     ...scaleFigures(report),
@@ -469,12 +508,30 @@ ${latencyRows}
 
 // ------------------------------------------------------------------------------------------------ file
 
+/**
+ * What keeps `file` from taking a report, or null: checked before a run or a merge (so that its end is not
+ * lost to a typo), and again when the report is written.
+ */
+export function reportFileProblem(file: string): string | null {
+  if (!EXTENSIONS.includes(path.extname(file).toLowerCase())) {
+    return `the file name must end in ${EXTENSIONS.join(" or ")} (JSON or a self-contained HTML page)`;
+  }
+  const folder = path.dirname(path.resolve(file));
+  if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    return `the folder ${folder} does not exist: create it, or name a file in a folder that does`;
+  }
+  try {
+    fs.accessSync(folder, fs.constants.W_OK);
+  } catch {
+    return `the folder ${folder} is not writable: name a file in a folder you can write to`;
+  }
+  return null;
+}
+
 /** Writes the report as JSON (`.json`) or as the HTML page (`.html`), chosen by the file's extension. */
 export function writeReport(report: Report, file: string): void {
-  const extension = path.extname(file).toLowerCase();
-  if (!EXTENSIONS.includes(extension)) {
-    throw new Error(`cannot write a report to "${file}": the file name must end in ${EXTENSIONS.join(" or ")} (JSON or a self-contained HTML page)`);
-  }
-  const text = extension === ".json" ? JSON.stringify(masked(report), null, 2) + "\n" : renderHtml(report);
+  const problem = reportFileProblem(file);
+  if (problem !== null) throw new Error(`cannot write a report to "${file}": ${problem}`);
+  const text = path.extname(file).toLowerCase() === ".json" ? JSON.stringify(masked(report), null, 2) + "\n" : renderHtml(report);
   fs.writeFileSync(file, text);
 }

@@ -5,6 +5,7 @@
 // A correct device keeps every verdict; a device that does not resend after a lost link fails them.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderHtml, renderText } from "../../simulator/report";
 import { runFleet } from "../../simulator/run";
 import { FateKind, planFleet } from "../../simulator/scenario";
 import type { Report, RunConfig, Verdict } from "../../simulator/types";
@@ -97,6 +98,22 @@ describe("the faults scenario", () => {
     expect(report.counts.reconnects).toBeGreaterThanOrEqual(name.startsWith("mosquitto") ? struck : config.devices);
     // Latency: nothing arrives sooner than the proxy's 20 ms each way.
     expect(report.latencyMs.p50).toBeGreaterThanOrEqual(20);
+  });
+
+  it("the summary says what was injected and when, as the run shows it", () => {
+    const { config, report } = runs.get("aedes")!;
+    const line = renderText(report, false).split("\n").find((l) => l.startsWith("  faults "));
+    expect(line).toBeDefined();
+    expect(line).toContain(`fault proxy: ${config.latencyMs} ms latency + up to ${config.jitterMs} ms jitter each way`);
+    expect(line).toContain("connection resets and half-open links in the first seconds of traffic");
+    const partitionAt = planFleet(config).find((plan) => plan.fate.kind === "partitioned")!.fate.at;
+    expect(line).toContain(`a partition from ${partitionAt.toFixed(1)} s to `);
+    // The broker's restart drops every device: the connected count is high before the time said, and dips after it.
+    const restartAt = Number(/a broker restart at ([\d.]+) s \(down [\d.]+ s\)/.exec(line!)![1]);
+    const connected = (from: number, to: number) => report.samples.filter((s) => s.t >= from && s.t < to).map((s) => s.connected);
+    expect(Math.min(...connected(restartAt - 2, restartAt - 0.5)), JSON.stringify(report.samples)).toBeGreaterThan(config.devices / 2);
+    expect(Math.min(...connected(restartAt, restartAt + 2)), JSON.stringify(report.samples)).toBeLessThan(config.devices / 2);
+    expect(renderHtml(report)).toContain(`<dt>faults</dt><dd>${line!.replace(/^ {2}faults +/, "")}</dd>`);
   });
 
   it("a device that does not resend after a lost link fails qos1, named with the messages it lost", () => {

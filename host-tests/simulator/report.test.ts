@@ -6,6 +6,7 @@ import path from "node:path";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import type { Browser } from "playwright-core";
 import { renderHtml, renderText, writeReport } from "../../simulator/report";
+import { planFleet } from "../../simulator/scenario";
 import type { Counterexample, Report, Sample } from "../../simulator/types";
 import { peerAvailable } from "../peers";
 import { checkReportPage, launchChromium, temporaryDirectory } from "../report-page";
@@ -157,6 +158,7 @@ function emptyReport(): Report {
   report.samples = [];
   report.latencyMs = { count: 0, p50: 0, p99: 0, p999: 0, max: 0, buckets: [], histogram: "" };
   report.counts = { devices: 10, connected: 0, published: 0, received: 0, duplicates: 0, reconnects: 0, errors: 10 };
+  report.connects = { count: 0, firstAttemptAt: 1748779200000, lastConnectedAt: 0 };
   report.verdicts = [{
     name: "connect",
     pass: false,
@@ -191,8 +193,10 @@ describe("renderText", () => {
     expect(text).toContain("    device dev-48, message 49: expected delivered at least once (QoS 1), observed never delivered; the device had it acknowledged before the restart");
     expect(text).toContain(`    device ${HOSTILE_DEVICE}, message 42: expected delivered at least once (QoS 1), observed ${HOSTILE_OBSERVED}`);
     expect(text).toContain("    device dev-12: expected dropped by 50.0 s, observed still connected at 61.0 s");
-    // 12 counterexamples: five shown, the rest counted.
-    expect(text).toContain("    ... and 7 more counterexamples (all are in the JSON report)");
+    // 12 counterexamples: five shown, the rest counted, and where they all are.
+    expect(failing.config.report).toBe("run.html");
+    expect(text).toContain("    ... and 7 more counterexamples (all are in run.html)");
+    expect(renderText(failing, false, null)).toContain("    ... and 7 more counterexamples (write --report FILE.json to keep them all)");
     expect(text).not.toContain("dev-172,");
     // The counterexamples sit under their own verdict.
     const order = ["qos1-no-loss", "device dev-48", "qos2-no-duplicates", "device dev-404, message 9", "order-per-device"]
@@ -215,10 +219,49 @@ describe("renderText", () => {
     expect(text).toMatch(/latency \(ms, over [\d,]+ messages\)\n +p50 +p99 +p99\.9 +max\n +4\.02 +19\.6 +61\.3 +389\n/);
   });
 
-  it("says so when no latency was measured", () => {
+  it("says so when no latency was measured, and when no device connected", () => {
     const text = renderText(emptyReport(), false);
     expect(text).toContain("latency (ms)\n  no messages measured\n");
+    expect(text).toMatch(/^ {2}connects +no device connected$/m);
     expect(text.trimEnd().split("\n").at(-1)).toBe("verdict: FAIL (1 of 1 verdicts failed)");
+  });
+
+  it("lists as many first errors as its heading says, and where the rest are kept", () => {
+    const report = structuredClone(failing);
+    report.counts.errors = 268;
+    report.firstErrors = Array.from({ length: 20 }, (_, i) => `dev-${i}: ERR_LINK_LOST`);
+    for (const [file, kept] of [["run.json", "the first 20 are in run.json"], [null, "write --report FILE.json to keep the first 20"]] as const) {
+      const lines = renderText(report, false, file).split("\n");
+      const heading = lines.findIndex((line) => line.startsWith("first errors"));
+      const listed = /^first errors \((\d+) of 268 listed; (.*)\)$/.exec(lines[heading]);
+      expect(listed, lines[heading]).not.toBeNull();
+      expect(listed![2]).toBe(kept);
+      const shown = lines.slice(heading + 1, lines.indexOf("", heading));
+      expect(shown).toHaveLength(Number(listed![1]));
+      expect(shown).toEqual(report.firstErrors.slice(0, shown.length).map((error) => `  ${error}`));
+    }
+    // All of them listed: nothing more to say.
+    report.firstErrors = report.firstErrors.slice(0, 3);
+    report.counts.errors = 3;
+    expect(renderText(report, false)).toContain("first errors (3 of 3 listed)\n");
+  });
+
+  it("says which QoS the devices publish at, as the run plans it", () => {
+    for (const scenario of ["mixed", "qos", "telemetry"] as const) {
+      const report = structuredClone(passing);
+      Object.assign(report.config, { scenario, qos: 2, devices: 300 });
+      const planned = planFleet({ ...report.config, brokers: [] }).map((plan) => plan.qos);
+      const levels = [...new Set(planned)].sort();
+      const traffic = /^ {2}traffic +MQTT [\d.]+, (.*), [\d.]+ msg\/s per device/m.exec(renderText(report, false));
+      expect(traffic, scenario).not.toBeNull();
+      if (levels.length === 1) {
+        expect(traffic![1]).toBe(`QoS ${levels[0]}`);
+      } else {
+        expect(traffic![1]).toBe(`QoS ${levels.slice(0, -1).join(", ")} and ${levels.at(-1)} (a third of the devices each)`);
+        for (const level of levels) expect(planned.filter((qos) => qos === level)).toHaveLength(planned.length / 3);
+      }
+      expect(renderHtml(report)).toContain(`<dt>traffic</dt><dd>${traffic![1]}, `);
+    }
   });
 
   it("colours only when asked, and never lets run data drive the terminal", () => {
