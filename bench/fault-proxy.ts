@@ -14,6 +14,7 @@
 import net from "node:net";
 import fs from "node:fs";
 import { spawn, ChildProcess } from "node:child_process";
+import { Command, Option } from "commander";
 import { fileURLToPath } from "node:url";
 import * as mqtt from "mqtt-packet";
 import { FaultProxy } from "../simulator/faults/proxy";
@@ -21,6 +22,7 @@ import { NodeClient } from "../device/platform/node/client";
 import { EngineOptions } from "../device/engine";
 import { PUBACK } from "../device/codec";
 import { findProgram, startMosquitto } from "../host-tests/peers";
+import { parseBenchOptions, wholeNumber } from "./options";
 
 interface Usage {
   rss: number;
@@ -165,18 +167,21 @@ async function fleetThroughProxy(devices: number, seconds: number): Promise<stri
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const option = (name: string, fallback: number) => {
-    const at = args.indexOf(`--${name}`);
-    return at >= 0 ? Number(args[at + 1]) : fallback;
-  };
-  const role = args.includes("--child") ? args[args.indexOf("--child") + 1] : null;
+  const program = new Command("fault-proxy")
+    .description("what the fault proxy costs: memory per connection, throughput, CPU under a fleet")
+    .option("--connections <n>", "idle connections the proxy holds", wholeNumber("--connections", 1, 1_000_000), 4000)
+    .option("--megabytes <n>", "megabytes pushed through one connection per round", wholeNumber("--megabytes", 1, 100_000), 64)
+    .option("--devices <n>", "devices publishing through the proxy", wholeNumber("--devices", 1, 100_000), 1000)
+    // The children's own options (child() below).
+    .addOption(new Option("--child <role>").choices(["sink", "proxy"]).hideHelp())
+    .addOption(new Option("--sink <port>").argParser(wholeNumber("--sink", 1, 65_535)).default(0).hideHelp())
+    .addOption(new Option("--latency <ms>").argParser(wholeNumber("--latency", 0, 60_000)).default(0).hideHelp());
+  const { connections, megabytes, devices, child: role, sink: childSink, latency: childLatency } = parseBenchOptions<{
+    connections: number; megabytes: number; devices: number; child?: string; sink: number; latency: number;
+  }>(program, process.argv.slice(2));
   if (role === "sink") return sinkChild();
-  if (role === "proxy") return proxyChild(option("sink", 0), option("latency", 0));
+  if (role === "proxy") return proxyChild(childSink, childLatency);
 
-  const connections = option("connections", 4000);
-  const megabytes = option("megabytes", 64);
-  const devices = option("devices", 1000);
   const sink = child(["--child", "sink"]);
   const sinkPort = Number(await sink.line());
   console.log(`Node ${process.version}; the proxy holds ${FaultProxy.FILES_PER_CONNECTION} files per connection`);

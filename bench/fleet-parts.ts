@@ -9,6 +9,7 @@
 //   npx tsx bench/fleet-parts.ts --count N
 
 import { spawn } from "node:child_process";
+import { Command } from "commander";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../device/engine";
@@ -18,6 +19,7 @@ import { bundledModule } from "../simulator/run";
 import { planSlice } from "../simulator/scenario";
 import type { RunConfig } from "../simulator/types";
 import { findProgram, startMosquitto } from "../host-tests/peers";
+import { parseBenchOptions, wholeNumber } from "./options";
 
 type Kind = "net.Socket" | "TCP handle" | "engine";
 const KINDS: Kind[] = ["net.Socket", "TCP handle", "engine"];
@@ -117,11 +119,10 @@ async function main(): Promise<void> {
     await child(argv[1] as Kind, Number(argv[2]), Number(argv[3]));
     return;
   }
-  const count = argv[0] === "--count" ? Number(argv[1]) : 5000;
-  if (!(count >= 100 && count <= 15000)) {
-    console.error("usage: tsx bench/fleet-parts.ts [--count N]   (N from 100 to 15,000: a process may hold 20,000 open files)");
-    process.exit(2);
-  }
+  const program = new Command("fleet-parts")
+    .description("what a fleet device's parts cost alone: net.Socket, TCP handle, engine")
+    .option("--count <n>", "items of each kind", wholeNumber("--count", 100, 15_000, "a process may hold 20,000 open files"), 5000);
+  const { count } = parseBenchOptions<{ count: number }>(program, argv);
   if (findProgram("mosquitto") === null) {
     console.error("bench/fleet-parts needs Debian's mosquitto: apt-get install mosquitto");
     process.exit(2);

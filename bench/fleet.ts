@@ -15,6 +15,7 @@
 // (bench/mqttjs-fleet.ts). Not a test: nothing here asserts a time.
 
 import { spawn } from "node:child_process";
+import { Command, Option } from "commander";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,7 @@ import { DEVICES_PER_EMBEDDED_BROKER, bundledModule, runFleet } from "../simulat
 import type { Report } from "../simulator/types";
 import { findProgram, startMosquitto, Mosquitto } from "../host-tests/peers";
 import type { MqttJsFleetResult } from "./mqttjs-fleet";
+import { formatRatio, parseBenchOptions, positiveNumber, ratio, wholeNumber } from "./options";
 
 interface Options {
   devices: number;
@@ -34,26 +36,17 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { devices: 10_000, rate: 0.1, duration: 60, ramp: 20, keepalive: 30, only: "both", json: null };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    const number = Number(value);
-    if (flag === "--devices" && Number.isInteger(number) && number > 0) options.devices = number;
-    else if (flag === "--rate" && number > 0) options.rate = number;
-    else if (flag === "--duration" && number > 0) options.duration = number;
-    else if (flag === "--ramp" && number > 0) options.ramp = number;
-    else if (flag === "--keepalive" && Number.isInteger(number) && number > 0) options.keepalive = number;
-    else if (flag === "--only" && (value === "both" || value === "starling" || value === "mqttjs")) options.only = value;
-    else if (flag === "--json" && value !== undefined) options.json = value;
-    else usage(`${flag} ${value ?? ""}`.trim());
-  }
-  return options;
-}
-
-function usage(bad: string): never {
-  console.error(`bench/fleet: cannot use "${bad}". Options: --devices N --rate MSG_PER_S --duration S --ramp S --keepalive S ` +
-    "--only both|starling|mqttjs --json FILE");
-  process.exit(2);
+  const program = new Command("bench:fleet")
+    .description("a fleet at scale, starling against MQTT.js, against pools of mosquitto")
+    .option("--devices <n>", "devices per side", wholeNumber("--devices", 1, 10_000_000), 10_000)
+    .option("--rate <msg/s>", "messages per second per device", positiveNumber("--rate", 1000), 0.1)
+    .option("--duration <s>", "seconds of traffic after the ramp", positiveNumber("--duration", 86_400), 60)
+    .option("--ramp <s>", "seconds over which the devices connect", positiveNumber("--ramp", 3600), 20)
+    .option("--keepalive <s>", "the devices' keep-alive", wholeNumber("--keepalive", 1, 65_535), 30)
+    .addOption(new Option("--only <side>", "run one side only").choices(["both", "starling", "mqttjs"]).default("both"))
+    .option("--json <file>", "also write the results as JSON");
+  const options = parseBenchOptions<Omit<Options, "json"> & { json?: string }>(program, argv);
+  return { ...options, json: options.json ?? null };
 }
 
 /** What both sides are measured by. */
@@ -182,7 +175,7 @@ async function main(): Promise<void> {
   console.log("");
   console.log(`${"".padEnd(width)}  ${results.map((f) => f.side.padStart(column)).join("")}${results.length === 2 ? "     ratio" : ""}`);
   for (const [label, cell] of rows) {
-    let ratio = "";
+    let ratioCell = "";
     if (results.length === 2) {
       const [ours, theirs] = results;
       const pick: Record<string, [number, number, boolean]> = {
@@ -194,9 +187,12 @@ async function main(): Promise<void> {
       };
       const entry = pick[label];
       // Above 1 means starling is better: rates ours/theirs, costs theirs/ours.
-      if (entry !== undefined) ratio = `${(entry[2] ? entry[0] / entry[1] : entry[1] / entry[0]).toFixed(2)}x`.padStart(10);
+      if (entry !== undefined) {
+        const value = entry[2] ? ratio(entry[0], entry[1]) : ratio(entry[1], entry[0]);
+        ratioCell = `  ${formatRatio(value, 2, "a side has no figure")}`.padStart(10);
+      }
     }
-    console.log(`${label.padEnd(width)}  ${results.map((f) => cell(f).padStart(column)).join("")}${ratio}`);
+    console.log(`${label.padEnd(width)}  ${results.map((f) => cell(f).padStart(column)).join("")}${ratioCell}`);
   }
   for (const f of results) console.log(`${f.side}: ${f.note}`);
   console.log(`target: at most 4 KiB per device; starling ${results[0].side === "starling" ? kib(results[0].memoryPerDevice) : "not run"}`);

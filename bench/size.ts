@@ -7,10 +7,12 @@
 // for Espruino's modules/MQTT.min.js (QoS 0 only, no will), is the one issue 4 gives: this machine cannot
 // fetch espruino.com/modules, so it is quoted, not measured in this run. Not a test: nothing here asserts.
 
+import { Command } from "commander";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { buildEspruino, buildFlavour, Bundle, Flavour, ROOT } from "../scripts/build";
+import { parseBenchOptions } from "./options";
 import { luaSizeRows } from "./size-lua";
 
 const PEER = {
@@ -55,14 +57,10 @@ async function largestFunctions(flavour: Flavour): Promise<Array<{ name: string;
 }
 
 function parseJsonOption(argv: string[]): string | null {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--json" && argv[i + 1] !== undefined) {
-      return argv[i + 1];
-    }
-    console.error(`unknown argument: ${argv[i]}\nusage: tsx bench/size.ts [--json FILE]`);
-    process.exit(2);
-  }
-  return null;
+  const program = new Command("bench:size")
+    .description("the Espruino modules' minified sizes against their targets and the peer")
+    .option("--json <file>", "also write the results as JSON");
+  return parseBenchOptions<{ json?: string }>(program, argv).json ?? null;
 }
 
 const n = (value: number): string => value.toLocaleString("en-US");
