@@ -4,6 +4,7 @@
 
 import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { checkShards, MergeError, mergeReports } from "./merge";
@@ -19,7 +20,7 @@ export class UsageError extends Error {}
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
-    const n = Number(value);
+    const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(`${name} takes a whole number from ${min.toLocaleString()} to ${max.toLocaleString()}, not "${value}".`);
     }
@@ -46,7 +47,57 @@ function sourceIps(value: string): string[] {
   if (ips.length === 0 || bad !== undefined) {
     throw new InvalidArgumentError(`--source-ips takes addresses of this machine separated by commas, e.g. 10.0.0.5,10.0.0.6; "${bad ?? value}" is not an IP address.`);
   }
+  const local = localAddresses();
+  const foreign = ips.find((ip) => !local.has(ip) && !/^127\./.test(ip));
+  if (foreign !== undefined) {
+    throw new InvalidArgumentError(`--source-ips: ${foreign} is not an address of this machine, so no connection can be made from it; ` +
+      `its interfaces have ${[...local].join(", ")} (and all of 127.0.0.0/8)`);
+  }
   return ips;
+}
+
+/** The addresses of this machine's interfaces. */
+function localAddresses(): Set<string> {
+  return new Set(Object.values(os.networkInterfaces()).flatMap((addresses) => (addresses ?? []).map((a) => a.address)));
+}
+
+/** One of `choices` (for a scenario file: the command line's choices are commander's). */
+function choice(name: string, choices: string[]) {
+  return (value: string): string => {
+    if (!choices.includes(value)) throw new InvalidArgumentError(`${name} takes one of ${choices.join(", ")}, not "${value}".`);
+    return value;
+  };
+}
+
+/**
+ * Checks the --client-id and --topic templates: each device needs a client id of its own (a shared one makes
+ * the devices take over each other's session) and a topic it may publish to.
+ */
+function checkTemplates(clientId: string, topic: string): void {
+  const stray = (template: string, known: string[]) => (template.match(/\{[^}]*\}/g) ?? []).find((p) => !known.includes(p));
+  const badIdPart = stray(clientId, ["{i}"]);
+  if (badIdPart !== undefined) throw new UsageError(`--client-id "${clientId}": ${badIdPart} is not a placeholder; {i} (the device number) is the one there is`);
+  if (!clientId.includes("{i}")) {
+    throw new UsageError(`--client-id "${clientId}" has no {i}: every device would connect with the same client id and take over the ` +
+      `others' sessions; write e.g. "${clientId}-{i}"`);
+  }
+  const badTopicPart = stray(topic, ["{id}", "{group}"]);
+  if (badTopicPart !== undefined) throw new UsageError(`--topic "${topic}": ${badTopicPart} is not a placeholder; there are {id} (the client id) and {group} (the device number / 1000)`);
+  if (topic === "" || /[+#\u0000]/.test(topic) || topic.startsWith("$")) {
+    throw new UsageError(`--topic "${topic}": devices publish to it, so it must be a topic name: not empty, without the wildcards + and #, ` +
+      `not starting with $ (the broker's own topics); e.g. "fleet/{group}/{id}/telemetry"`);
+  }
+}
+
+/** A number from 0 to max (0 turns the thing off). */
+function nonNegative(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > max) {
+      throw new InvalidArgumentError(`${name} takes a number from 0 to ${max}, not "${value}".`);
+    }
+    return n;
+  };
 }
 
 /** --start-at: an ISO 8601 time with its zone, as epoch ms. */
@@ -70,11 +121,22 @@ function positive(name: string, max: number) {
 
 /** mqtt://host[:port] or mqtts://host[:port]; anything else is a UsageError saying what is accepted. */
 export function parseBrokerUrl(text: string): { host: string; port: number; secure: boolean } {
+  const port = /:(\d+)\/?$/.exec(text);
+  if (port !== null && (Number(port[1]) < 1 || Number(port[1]) > 65535)) {
+    throw new UsageError(`--broker "${text}": port ${port[1]} is out of range; a port is 1 to 65535 (MQTT's are 1883, and 8883 for TLS)`);
+  }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw new UsageError(`--broker "${text}" is not a URL: write mqtt://HOST:PORT or mqtts://HOST:PORT, e.g. mqtt://127.0.0.1:1883`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new UsageError(`--broker "${text}": give the user name and password with --username and --password, not in the URL ` +
+      "(a URL is shown in progress and reports; a password given apart never is)");
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw new UsageError(`--broker "${text}": a broker URL takes no ?query or #fragment; write mqtt://HOST:PORT`);
   }
   if (url.protocol !== "mqtt:" && url.protocol !== "mqtts:") {
     throw new UsageError(`--broker "${text}": the scheme must be mqtt:// or mqtts://, not ${url.protocol}//`);
@@ -86,18 +148,23 @@ export function parseBrokerUrl(text: string): { host: string; port: number; secu
     throw new UsageError(`--broker "${text}": a broker URL has no path (MQTT over WebSocket is not supported)`);
   }
   const secure = url.protocol === "mqtts:";
-  const port = url.port === "" ? (secure ? 8883 : 1883) : Number(url.port);
-  return { host: url.hostname.replace(/^\[|\]$/g, ""), port, secure };
+  return { host: url.hostname.replace(/^\[|\]$/g, ""), port: url.port === "" ? (secure ? 8883 : 1883) : Number(url.port), secure };
 }
 
-function readFileOption(option: string, file: string | undefined): Buffer | undefined {
+/** A PEM file of a TLS option, which must hold `what` (Node would quietly skip anything else in it). */
+function readPemOption(option: string, file: string | undefined, what: RegExp, fix: string): Buffer | undefined {
   if (file === undefined) return undefined;
+  let data: Buffer;
   try {
-    return fs.readFileSync(file);
+    data = fs.readFileSync(file);
   } catch (error) {
     throw new UsageError(`${option} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
+  if (!what.test(data.toString("latin1"))) throw new UsageError(`${option} ${file}: ${fix}`);
+  return data;
 }
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
 
 /** Option values from a scenario file: the same names as the flags, in camelCase. */
 function readScenarioFile(file: string): Record<string, unknown> {
@@ -132,11 +199,11 @@ export function fleetCommand(): Command {
     .addOption(new Option("--rate <n>", "messages per second per device").default(1).argParser(positive("--rate", 1000)))
     .addOption(new Option("--payload <bytes>", "bytes per message (at least 16, the observer's header)").default(64).argParser(integer("--payload", 16, 65536)))
     .addOption(new Option("--duration <s>", "seconds of traffic after the ramp").default(20).argParser(positive("--duration", 86400)))
-    .addOption(new Option("--ramp <s>", "seconds over which the devices connect").default(5).argParser((v) => (Number(v) === 0 ? 0 : positive("--ramp", 3600)(v))))
+    .addOption(new Option("--ramp <s>", "seconds over which the devices connect").default(5).argParser(nonNegative("--ramp", 3600)))
     .addOption(new Option("--seed <n>", "seed of the run: the same seed replays the same schedule").default(1).argParser(integer("--seed", 0, 2147483646)))
     .addOption(new Option("--protocol <version>", "MQTT version").choices(["3.1.1", "5"]).default("3.1.1"))
     .addOption(new Option("--keepalive <s>", "devices' keep-alive in seconds").default(5).argParser(integer("--keepalive", 1, 65535)))
-    .addOption(new Option("--keepalive-grace <s>", "seconds a broker may take past 1.5x keep-alive to drop a silent device (mosquitto 2.0 checks about every 5 s)").default(6).argParser((v) => (Number(v) === 0 ? 0 : positive("--keepalive-grace", 3600)(v))))
+    .addOption(new Option("--keepalive-grace <s>", "seconds a broker may take past 1.5x keep-alive to drop a silent device (mosquitto 2.0 checks about every 5 s)").default(6).argParser(nonNegative("--keepalive-grace", 3600)))
     .addOption(new Option("--client-id <template>", "device client id; {i} is the device number").default("starling-{i}"))
     .addOption(new Option("--topic <template>", "device topic; {id} is the client id, {group} the device number / 1000").default("starling/{group}/{id}/telemetry"))
     .addOption(new Option("--ca <file>", "TLS: certificate authority (PEM) to trust"))
@@ -174,6 +241,12 @@ export function resolveConfig(command: Command): RunConfig {
       throw new UsageError(`--scenario "${scenario}" is not one of ${SCENARIOS.join(", ")} nor a .json file`);
     }
     const fromFile = readScenarioFile(scenario);
+    const known = new Set(["scenario", ...command.options.map((option) => option.attributeName())]);
+    const unknown = Object.keys(fromFile).filter((key) => !known.has(key));
+    if (unknown.length > 0) {
+      throw new UsageError(`the scenario file ${scenario} has ${unknown.map((key) => `"${key}"`).join(", ")}, which is no option: its keys are ` +
+        `the flags' names in camelCase (${[...known].filter((key) => key !== "faultNoResend").join(", ")})`);
+    }
     // A flag given on the command line wins over the file (but --scenario named the file itself).
     const explicit = Object.fromEntries(Object.keys(options)
       .filter((k) => k !== "scenario" && command.getOptionValueSource(k) === "cli").map((k) => [k, options[k]]));
@@ -184,12 +257,15 @@ export function resolveConfig(command: Command): RunConfig {
     }
     for (const [name, check] of [["devices", integer("devices", 1, MAX_DEVICES)], ["qos", integer("qos", 0, 2)], ["rate", positive("rate", 1000)],
       ["payload", integer("payload", 16, 65536)], ["duration", positive("duration", 86400)], ["seed", integer("seed", 0, 2147483646)],
-      ["keepalive", integer("keepalive", 1, 65535)], ["ramp", (v: string) => (Number(v) === 0 ? 0 : positive("ramp", 3600)(v))],
-      ["keepaliveGrace", (v: string) => (Number(v) === 0 ? 0 : positive("keepaliveGrace", 3600)(v))]] as const) {
+      ["keepalive", integer("keepalive", 1, 65535)], ["ramp", nonNegative("ramp", 3600)],
+      ["keepaliveGrace", nonNegative("keepaliveGrace", 3600)]] as const) {
       values[name] = fileValue(check, values[name]);
     }
-    for (const name of ["latency", "jitter"]) {
-      if (values[name] !== undefined) values[name] = fileValue(integer(name, 0, 60000), values[name]);
+    for (const [name, check] of [["latency", integer("latency", 0, 60000)], ["jitter", integer("jitter", 0, 60000)],
+      ["processes", integer("processes", 1, 256)], ["shard", shard], ["sourceIps", sourceIps],
+      ["assign", choice("assign", ["round-robin", "hash"])]] as Array<[string, (value: string) => unknown]>) {
+      // An array in the file (sourceIps) is checked as the flag's comma-separated list.
+      if (fromFile[name] !== undefined) values[name] = fileValue(check, Array.isArray(fromFile[name]) ? (fromFile[name] as unknown[]).join(",") : fromFile[name]);
     }
     // Text in the file; a number when the command line gave it.
     if (typeof values.startAt === "string") values.startAt = fileValue(startTime, values.startAt);
@@ -216,12 +292,8 @@ export function resolveConfig(command: Command): RunConfig {
     throw new UsageError("the qos scenario checks QoS 1 and 2 delivery: use --qos 1 or --qos 2");
   }
   const report = values.report as string | undefined;
-  if (report !== undefined && !/\.(json|html)$/.test(report)) {
-    throw new UsageError(`--report ${report}: the file name must end in .json or .html`);
-  }
-  if (report !== undefined && !fs.existsSync(path.dirname(path.resolve(report)))) {
-    throw new UsageError(`--report ${report}: the folder ${path.dirname(path.resolve(report))} does not exist`);
-  }
+  const reportProblem = report === undefined ? null : reportFileProblem(report);
+  if (reportProblem !== null) throw new UsageError(`--report ${report}: ${reportProblem}`);
   const devices = values.devices as number;
   const brokerUrls = values.broker === undefined ? [] : (Array.isArray(values.broker) ? values.broker : [values.broker]).map(String);
   const secure = brokerUrls.some((url) => url.startsWith("mqtts:"));
@@ -233,13 +305,15 @@ export function resolveConfig(command: Command): RunConfig {
   const brokers: BrokerTarget[] = brokerUrls.map((text) => {
     const parsed = parseBrokerUrl(text);
     const tlsOptions = parsed.secure ? {
-      ca: readFileOption("--ca", values.ca as string | undefined),
-      cert: readFileOption("--cert", values.cert as string | undefined),
-      key: readFileOption("--key", values.key as string | undefined),
-      servername: (values.servername as string | undefined) ?? parsed.host,
+      ca: readPemOption("--ca", values.ca as string | undefined, PEM_CERTIFICATE, "holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the certificate of the CA that signed the broker's"),
+      cert: readPemOption("--cert", values.cert as string | undefined, PEM_CERTIFICATE, "holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the client's certificate"),
+      key: readPemOption("--key", values.key as string | undefined, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "holds no PEM private key (-----BEGIN PRIVATE KEY-----): give the client certificate's key"),
+      // Node verifies the certificate against the host by itself, and refuses an IP address as a server name.
+      servername: values.servername as string | undefined,
       rejectUnauthorized: values.insecure !== true,
     } : null;
-    return { host: parsed.host, port: parsed.port, tls: tlsOptions, url: `${parsed.secure ? "mqtts" : "mqtt"}://${parsed.host}:${parsed.port}` };
+    const host = net.isIPv6(parsed.host) ? `[${parsed.host}]` : parsed.host;
+    return { host: parsed.host, port: parsed.port, tls: tlsOptions, url: `${parsed.secure ? "mqtts" : "mqtt"}://${host}:${parsed.port}` };
   });
   const restartCommand = (values.brokerRestartCmd as string | undefined) ?? null;
   if (restartCommand !== null && (scenario !== "faults" || brokers.length === 0)) {
@@ -249,6 +323,10 @@ export function resolveConfig(command: Command): RunConfig {
   if (startAt !== null && startAt < Date.now() + 2000) {
     throw new UsageError(`--start-at ${new Date(startAt).toISOString()} is not ahead of now (${new Date().toISOString()}): the devices' ` +
       "processes need a few seconds to get ready; give a later time, the same for every shard");
+  }
+  checkTemplates(String(values.clientId), String(values.topic));
+  if (values.password !== undefined && values.username === undefined && values.protocol !== "5") {
+    throw new UsageError("--password without --username: MQTT 3.1.1 sends a password only with a user name; give --username too (or use --protocol 5)");
   }
   const duplicate = brokers.find((broker, i) => brokers.findIndex((other) => other.url === broker.url) !== i);
   if (duplicate !== undefined) throw new UsageError(`--broker ${duplicate.url} is given twice: each broker of a pool once`);
@@ -358,7 +436,7 @@ export async function main(argv: string[]): Promise<number> {
   }));
   program.addCommand(mergeCommand().exitOverride().action((files: string[], options: { report?: string }) => {
     const report = mergeReports(files.map(readReport));
-    console.log(renderText(report, process.stdout.isTTY === true));
+    console.log(renderText(report, process.stdout.isTTY === true, options.report ?? null));
     if (options.report !== undefined) {
       writeReport(report, options.report);
       console.log(`report written to ${options.report}`);

@@ -3,6 +3,7 @@
 // (simulator/run.ts splits a run into slices and merges their reports).
 
 import { performance } from "node:perf_hooks";
+import packageJson from "../package.json";
 import { Will, errorName, OK, PUBACK, PUBCOMP } from "../device/codec";
 import { EngineOptions, CONNECTED } from "../device/engine";
 import type { EngineEvents } from "../device/engine";
@@ -15,7 +16,8 @@ import { DeviceRecord, Observer, RecordTables, willDue, writeHeader } from "./ob
 import { DevicePlan, GROUP_SIZE, Slice, expand, faultTimeline, keepAliveBound, planSlice, seededRandom, usesProxy } from "./scenario";
 import type { Report, RunConfig, Sample } from "./types";
 
-export const VERSION = "0.2.0";
+/** The version reports carry (and merge compares): the package's. */
+export const VERSION: string = packageJson.version;
 /** How many of a run's errors its report lists. */
 export const MAX_ERRORS_SHOWN = 20;
 
@@ -175,11 +177,22 @@ export interface SliceRun {
 }
 
 /** Why the observer could not connect, in words that say what to do. */
-function brokerProblem(cause: string): string {
+/** What a failed connection to the broker means and what to do, from the socket's error or the engine's code. */
+function brokerProblem(cause: string, client: NodeClient): string {
+  const code = client.engine.lastReasonCode;
   return cause === "ECONNREFUSED" ? "connection refused: nothing listens there; check the host and port, and that the broker runs"
+    : cause === "ENOTFOUND" || cause === "EAI_AGAIN" ? `the host name was not found (${cause}): check the host in --broker`
+    : cause === "ERR_TLS_CERT_ALTNAME_INVALID" ? `the broker's certificate is for another host name (${cause}): give the name it is for with --servername, or --insecure`
     : cause.includes("CERT") || cause.includes("SELF_SIGNED") ? `TLS verification failed (${cause}): give the broker's CA with --ca, or --insecure`
-    : cause === "ERR_CONNECTION_REFUSED" ? "the broker refused the connection: check --username/--password and the broker's access rules"
-    : cause;
+    : cause === "ECONNRESET" || cause === "ERR_LINK_LOST" ? `the connection was closed before the broker answered (${cause}): is the port TLS ` +
+      "(use mqtts://) or plain (use mqtt://), and is it an MQTT broker?"
+    : cause === "ERR_CONNECT_TIMEOUT" ? "no answer to CONNECT within 10 s (ERR_CONNECT_TIMEOUT): is it an MQTT broker, and is the port plain (mqtt://) or TLS (mqtts://)?"
+    : cause !== "ERR_CONNECTION_REFUSED" ? cause
+    // CONNACK codes: 3.1.1 (4, 5) and 5.0 (0x86, 0x87), bad credentials or not authorized; version; client id.
+    : code === 4 || code === 5 || code === 0x86 || code === 0x87 ? `the broker refused the user name or password (CONNACK code ${code}): check --username and --password, and the broker's access rules`
+    : code === 1 || code === 0x84 ? `the broker does not speak this MQTT version (CONNACK code ${code}): try the other --protocol (3.1.1 or 5)`
+    : code === 2 || code === 0x85 ? `the broker rejected the client id (CONNACK code ${code}): check --client-id`
+    : `the broker refused the connection (CONNACK code ${code})`;
 }
 
 export async function runSlice(run: SliceRun, progress: (sample: Sample) => void): Promise<Report> {
@@ -222,12 +235,13 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     const client: NodeClient = new NodeClient(run.endpoints[broker], options, {
       connected: () => { reached.add(client); },
       disconnected: (code) => {
-        if (code !== OK && !duringRestart(clock.now())) errors.push(`observer of ${brokerName(run, broker)}: ${errorName(code)}`);
+        if (code !== OK && !duringRestart(clock.now())) errors.push(`observer of ${brokerName(run, broker)}: ${brokerProblem(errorName(code), client)}`);
       },
       message: (packet) => observer.message(packet),
       acknowledged: () => { subscribed++; },
     }, clock);
-    client.connect();
+    const code = client.connect();
+    if (code !== OK) throw new Error(`the observers' CONNECT cannot be made (${errorName(code)}): check --username and --password`);
     for (const filter of filters) client.subscribe(filter, 2);
     observers.push(client);
   }
@@ -249,7 +263,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     await until(() => subscribed === used.length * filters.length || errors.length > 0 ||
       observers.some((client) => client.lastSocketError !== ""), 10000, () => "no answer in 10 s");
     const failed = observers.findIndex((client) => client.lastSocketError !== "");
-    if (failed >= 0) throw new Error(`cannot reach the broker at ${brokerName(run, used[failed])}: ${brokerProblem(observers[failed].lastSocketError)}`);
+    if (failed >= 0) throw new Error(`cannot reach the broker at ${brokerName(run, used[failed])}: ${brokerProblem(observers[failed].lastSocketError, observers[failed])}`);
     if (errors.length > 0) throw new Error(`cannot reach the broker: ${errors[0]}`);
   } catch (error) {
     stopObservers();
@@ -293,7 +307,8 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     devices.push(device);
     clock.at(at(plan.connectAt), () => {
       connects.firstAttemptAt = Math.min(connects.firstAttemptAt, epoch + clock.now());
-      device.connect();
+      const code = device.connect();
+      if (code !== OK) errors.push(`${plan.id}: its CONNECT cannot be made (${errorName(code)}): check --client-id, --topic, --username and --password`);
     });
     clock.at(at(plan.firstPublishAt), fleetDevice);
     const fate = plan.fate;
@@ -501,6 +516,17 @@ function deviceQueueSlots(config: RunConfig): number {
   return Math.max(4, Math.ceil(config.rate * (longestOutageMs(config) + BACKOFF_MAX_MS) / 1000));
 }
 
+/**
+ * At most the size of a device's CONNECT: its fixed part (fixed header 5, variable header 10, the length
+ * prefixes of client id, will topic, will payload, user name and password 10, the 5.0 properties the engine
+ * sends 14) and the fields themselves. The transmit buffer must hold it: a long --topic or long credentials
+ * would otherwise make a CONNECT the engine cannot write.
+ */
+function connectSizeBound(plan: DevicePlan, username: string | null, password: Uint8Array | null, offline: Uint8Array): number {
+  return 39 + Buffer.byteLength(plan.id) + Buffer.byteLength(plan.willTopic) + offline.length +
+    (username === null ? 0 : Buffer.byteLength(username)) + (password === null ? 0 : password.length);
+}
+
 /** A device sized like a small board, since a run may hold 100,000 of them. */
 export function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array | null, offline: Uint8Array): EngineOptions {
   const options = baseOptions(config, password);
@@ -512,7 +538,7 @@ export function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uin
   // Devices subscribe to nothing: they receive acknowledgements and pings only, so they need no
   // subscription slots and no slots for incoming QoS 2 messages (each would be state per device).
   options.receiveBufferSize = 128;
-  options.transmitBufferSize = 128;
+  options.transmitBufferSize = Math.max(128, connectSizeBound(plan, config.username, password, offline));
   options.incomingQos2Slots = 0;
   options.subscriptionSlots = 0;
   // A PUBLISH's fixed header (up to 5 bytes), topic length and packet id (4), the topic and the payload.

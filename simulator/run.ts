@@ -21,7 +21,7 @@ import { mergeReports } from "./merge";
 import { FaultProxy } from "./faults/proxy";
 import { runRestartCommand } from "./faults/restart-command";
 import { Slice, faultTimeline, part, shardSlice, usesProxy } from "./scenario";
-import type { Report, RunConfig, Sample } from "./types";
+import type { Report, RunConfig, Sample, Verdict } from "./types";
 
 /** Files a process keeps for itself (stdio, observers, IPC, the loader) beyond its connections. */
 const FILES_RESERVED = 200;
@@ -31,6 +31,14 @@ export const DEVICES_PER_EMBEDDED_BROKER = 15000;
 const DEVICES_PER_LOOPBACK_ADDRESS = 200;
 /** Ports of an address left unused, for reconnects while closed connections wait out TIME_WAIT. */
 const PORTS_SPARE = 0.25;
+
+// What a run takes of this machine's memory, for the plan's check (resident memory, rounded up from
+// `npm run bench:fleet` and `npm start`, 2026-11-26): a device with its share of the observers, in a device
+// process; a device process's start; an embedded Aedes broker's memory per device it serves, and its start.
+const MEMORY_PER_DEVICE = 12 * 1024;
+const MEMORY_PER_PROCESS = 64 * 1024 * 1024;
+const MEMORY_PER_BROKER_DEVICE = 20 * 1024;
+const MEMORY_PER_BROKER = 100 * 1024 * 1024;
 
 /** A run that cannot be made as asked, with what to change: the CLI prints it and exits 2. */
 export class PlanError extends Error {}
@@ -56,6 +64,17 @@ export function ephemeralPorts(): number {
   }
 }
 
+/** Memory available for new work (Linux's MemAvailable), or the free memory where that cannot be read. */
+export function availableMemory(): number {
+  try {
+    const match = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "utf8"));
+    if (match !== null) return Number(match[1]) * 1024;
+  } catch {
+    // Not Linux.
+  }
+  return os.freemem();
+}
+
 function isLoopback(host: string): boolean {
   return host === "localhost" || /^127\./.test(host) || host === "::1";
 }
@@ -76,9 +95,9 @@ export function planLayout(config: RunConfig): Layout {
   const files = openFileLimit() ?? 1_000_000;
   const perProcess = files - FILES_RESERVED;
   if (perProcess < 1) throw new PlanError(`this process may hold only ${files} open files: raise the limit (ulimit -n)`);
-  const embeddedBrokers = config.brokers.length === 0 ? Math.ceil(devices / DEVICES_PER_EMBEDDED_BROKER) : 0;
-  // Files a device costs its process: its socket and, with the fault proxy, the proxy's two for it. (An
-  // embedded broker holds one per device in its own process: DEVICES_PER_EMBEDDED_BROKER keeps that in bounds.)
+  // An embedded broker holds a file per device it serves: more brokers where one process may not hold them all.
+  const embeddedBrokers = config.brokers.length === 0 ? Math.max(Math.ceil(devices / DEVICES_PER_EMBEDDED_BROKER), Math.ceil(devices / perProcess)) : 0;
+  // Files a device costs its process: its socket and, with the fault proxy, the proxy's two for it.
   const filesPerDevice = 1 + (usesProxy(config) ? FaultProxy.FILES_PER_CONNECTION : 0);
   const fits = (processes: number) => Math.ceil(devices / processes) * filesPerDevice <= perProcess;
   const needed = Math.max(1, Math.ceil((devices * filesPerDevice) / perProcess));
@@ -88,6 +107,15 @@ export function planLayout(config: RunConfig): Layout {
       `more open files than a process may hold here (${files.toLocaleString("en-US")}); use --processes ${needed} or more, or leave it out`);
   }
   processes = Math.min(processes, devices);
+  const memory = devices * (MEMORY_PER_DEVICE + (embeddedBrokers > 0 ? MEMORY_PER_BROKER_DEVICE : 0)) +
+    processes * MEMORY_PER_PROCESS + embeddedBrokers * MEMORY_PER_BROKER;
+  const available = availableMemory();
+  if (memory > available) {
+    const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+    throw new PlanError(`${devices.toLocaleString("en-US")} devices in ${processes} processes${embeddedBrokers > 0 ? ` with ${embeddedBrokers} embedded brokers` : ""} ` +
+      `need about ${gib(memory)} of memory, and ${gib(available)} is available here: run fewer --devices${embeddedBrokers > 0 ? ", use an external --broker" : ""}, ` +
+      `or split the fleet over machines with --shard i/n`);
+  }
 
   const sourceIps = config.sourceIps.length > 0 ? config.sourceIps : autoSourceIps(config, devices);
   const ports = ephemeralPorts();
@@ -256,33 +284,59 @@ async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPo
 export async function runFleet(config: RunConfig, progress: (sample: Sample) => void): Promise<Report> {
   const layout = planLayout(config);
   const brokers = await startBrokers(config, layout);
-  let restartTimer: NodeJS.Timeout | null | undefined;
+  let restart: RestartTracker | null | undefined;
   try {
     // The run's clock starts once every process is ready; the devices' schedule counts from there.
     const run = (slice: Slice, startAt: number): SliceRun => {
       // Children share one start: the restart is scheduled once.
-      restartTimer ??= scheduleRestart(config, brokers, startAt);
+      restart ??= scheduleRestart(config, brokers, startAt);
       return { config, slice, endpoints: brokers.endpoints, brokerUrl: brokers.url, startAt, sourceIps: layout.sourceIps };
     };
-    return await runChildren(config, layout, run, progress);
+    const report = await runChildren(config, layout, run, progress);
+    if (restart) {
+      report.verdicts.push(restart.verdict());
+      report.pass = report.pass && report.verdicts.every((verdict) => verdict.pass);
+    }
+    return report;
   } finally {
-    if (restartTimer) clearTimeout(restartTimer);
+    if (restart) clearTimeout(restart.timer);
     await brokers.close();
   }
 }
 
+interface RestartTracker {
+  timer: NodeJS.Timeout;
+  /** Whether the restart was made: a verdict, so that a run whose restart failed cannot pass. */
+  verdict(): Verdict;
+}
+
 /**
  * The faults scenario's broker restart, at its time on the run's timeline; null for other scenarios. A
- * failed restart command is reported and the run goes on; its verdicts then say what it cost.
+ * failed restart command is reported at once and the run goes on: the other verdicts say what it cost, and
+ * the restart's own verdict fails. Skipped (an external broker without --broker-restart-cmd), it passes
+ * having checked nothing, and says so.
  */
-function scheduleRestart(config: RunConfig, brokers: BrokerPool, startAt: number): NodeJS.Timeout | null {
+function scheduleRestart(config: RunConfig, brokers: BrokerPool, startAt: number): RestartTracker | null {
   if (config.scenario !== "faults") return null;
   const timeline = faultTimeline(config);
-  return setTimeout(() => {
+  const what = `the broker is restarted ${timeline.restartAt} s into the run, down for ${timeline.downMs / 1000} s`;
+  let outcome = "it was not made: the run ended first";
+  let failed = 1;
+  const timer = setTimeout(() => {
+    outcome = "under way at the end of the run";
     brokers.restart(timeline.downMs).then((done) => {
-      if (!done) console.log("the faults scenario's broker restart was skipped: give --broker-restart-cmd to restart an external broker");
-    }, (error: unknown) => console.error(`the broker restart failed: ${(error as Error).message}`));
+      failed = 0;
+      outcome = done ? "done" : "skipped: give --broker-restart-cmd to restart an external broker";
+      if (!done) console.log(`the faults scenario's broker restart was ${outcome}`);
+    }, (error: unknown) => {
+      outcome = `failed: ${(error as Error).message}`;
+      console.error(`the broker restart ${outcome}`);
+    });
   }, startAt + timeline.restartAt * 1000 - Date.now());
+  return {
+    timer,
+    verdict: () => ({ name: "restart", pass: failed === 0, what, checked: 1, failures: failed, detail: `${what}: ${outcome}`, counterexamples: [] }),
+  };
 }
 
 async function runChildren(config: RunConfig, layout: Layout, run: (slice: Slice, startAt: number) => SliceRun, progress: (sample: Sample) => void): Promise<Report> {

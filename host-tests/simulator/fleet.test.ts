@@ -306,6 +306,26 @@ describe("starling fleet on the command line", () => {
       [/--processes 1/, /open files/, /use --processes [2-9]/]],
     ["more devices than one --source-ips address has ports for", () => ["--devices", "90000", "--source-ips", "127.0.0.9", "--broker", "mqtt://127.0.0.1:1"],
       [/90,000 devices over 1 source address/, /ephemeral ports/, /--source-ips with at least [2-9]/]],
+    ["--source-ips with an address of another machine", () => ["--source-ips", "192.0.2.1"], [/--source-ips/, /192\.0\.2\.1 is not an address of this machine/, /127\.0\.0\.1/]],
+    ["--devices 1e3", () => ["--devices", "1e3"], [/--devices/, /whole number/, /"1e3"/]],
+    ["--ramp -1", () => ["--ramp", "-1"], [/--ramp/, /from 0 to 3600/, /"-1"/]],
+    ["--client-id without {i}", () => ["--client-id", "same"], [/--client-id "same" has no \{i\}/, /same client id/, /"same-\{i\}"/]],
+    ["--client-id with an unknown placeholder", () => ["--client-id", "dev-{n}"], [/--client-id/, /\{n\} is not a placeholder/, /\{i\}/]],
+    ["--topic with a wildcard", () => ["--topic", "a/+/{id}"], [/--topic "a\/\+\/\{id\}"/, /wildcards/]],
+    ["--topic empty", () => ["--topic", ""], [/--topic ""/, /not empty/]],
+    ["--topic with an unknown placeholder", () => ["--topic", "x/{foo}/{id}"], [/--topic/, /\{foo\} is not a placeholder/, /\{group\}/]],
+    ["--password without --username (3.1.1)", () => ["--password", "s3cret"], [/--password without --username/, /3\.1\.1/, /--protocol 5/]],
+    ["--broker with a port out of range", () => ["--broker", "mqtt://127.0.0.1:99999"], [/port 99999 is out of range/, /1 to 65535/]],
+    ["--broker with port 0", () => ["--broker", "mqtt://127.0.0.1:0"], [/port 0 is out of range/]],
+    ["--broker with credentials in the URL", () => ["--broker", "mqtt://user:pw@127.0.0.1:1883"], [/--username and --password, not in the URL/]],
+    ["--broker with a query", () => ["--broker", "mqtt://127.0.0.1:1883?x=1"], [/no \?query/]],
+    ["--ca that holds a key", () => {
+      const file = path.join(directory(), "key-as-ca.pem");
+      fs.writeFileSync(file, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+      return ["--broker", "mqtts://127.0.0.1:1", "--ca", file];
+    }, [/--ca .*key-as-ca\.pem/, /holds no PEM certificate/]],
+    ["more devices than this machine's memory holds", () => ["--devices", "10000000", "--broker", "mqtt://127.0.0.1:1"],
+      [/10,000,000 devices/, /need about [\d.]+ GiB of memory/, /available here/, /--shard i\/n/]],
   ];
 
   it.each(bad)("%s: exit code 2 and an error naming the option and what to write instead", async (_what, args, says) => {
@@ -343,6 +363,20 @@ describe("starling fleet on the command line", () => {
     fs.writeFileSync(file, JSON.stringify({ scenario: "telemetry", devices: 5, duration: 2, seed: 9, keepalive: 3 }));
     expect(resolveConfig(parsed(["--scenario", file]))).toMatchObject({ scenario: "telemetry", devices: 5, duration: 2, seed: 9, keepAlive: 3 });
     expect(resolveConfig(parsed(["--scenario", file, "--devices", "3"]))).toMatchObject({ scenario: "telemetry", devices: 3, duration: 2 });
+  });
+
+  it("a scenario file's keys are the options' names: another key is an error naming it, and its values are checked as the flags'", () => {
+    const file = path.join(directory(), "typo.json");
+    fs.writeFileSync(file, JSON.stringify({ scenario: "telemetry", keepAlive: 10, clientID: "zz-{i}" }));
+    expect(() => resolveConfig(parsed(["--scenario", file]))).toThrow(/has "keepAlive", "clientID", which is no option/);
+    expect(() => resolveConfig(parsed(["--scenario", file]))).toThrow(/keepalive/);
+    for (const [options, says] of [[{ sourceIps: "bar" }, /source-ips.*"bar" is not an IP address/], [{ processes: 0 }, /processes takes a whole number/],
+      [{ assign: "zzz" }, /assign takes one of round-robin, hash/]] as const) {
+      fs.writeFileSync(file, JSON.stringify({ scenario: "telemetry", ...options }));
+      expect(() => resolveConfig(parsed(["--scenario", file]))).toThrow(says);
+    }
+    fs.writeFileSync(file, JSON.stringify({ scenario: "telemetry", sourceIps: ["127.0.0.7", "127.0.0.8"], processes: 2, assign: "hash" }));
+    expect(resolveConfig(parsed(["--scenario", file]))).toMatchObject({ sourceIps: ["127.0.0.7", "127.0.0.8"], processes: 2, assign: "hash" });
   });
 
   it("a scenario file's protocol 5 is MQTT 5.0, or an error, never silently 3.1.1", () => {
