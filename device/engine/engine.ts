@@ -215,7 +215,8 @@ export class Engine {
     if (this.state === IDLE) {
       return errors.ERR_STOPPED;
     }
-    if (qos > this.brokerMaximumQos || (retain && !this.brokerRetainAvailable)) {
+    // A QoS the broker does not grant; one that is no QoS at all is the encoder's ERR_BAD_QOS.
+    if ((qos > this.brokerMaximumQos && qos <= 2) || (retain && !this.brokerRetainAvailable)) {
       return errors.ERR_NOT_SUPPORTED;
     }
     const fields = scratch.publish;

@@ -14,7 +14,7 @@ import { EngineOptions, TopicFilter } from "../../device/engine";
 import {
   OK, ERR_CONNECTION_REFUSED, ERR_CONNECT_TIMEOUT, ERR_KEEPALIVE_TIMEOUT, ERR_LINK_LOST, ERR_SERVER_DISCONNECT,
   ERR_UNKNOWN_PACKET_ID, ERR_PROTOCOL, ERR_QUEUE_FULL, ERR_STOPPED, ERR_PACKET_TOO_LARGE, ERR_MALFORMED,
-  ERR_RESERVED_FLAGS, ERR_REMAINING_LENGTH, ERR_UNEXPECTED_PACKET, ERR_TOPIC_WILDCARD, ERR_MESSAGE_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_BUFFER_TOO_SMALL,
+  ERR_RESERVED_FLAGS, ERR_REMAINING_LENGTH, ERR_UNEXPECTED_PACKET, ERR_TOPIC_WILDCARD, ERR_MESSAGE_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_BUFFER_TOO_SMALL, ERR_BAD_QOS,
   PUBACK, PUBCOMP, SUBACK, UNSUBACK, Will, Packet, errorName,
 } from "../../device/codec";
 
@@ -392,6 +392,15 @@ describe("MQTT 5: server keep-alive", () => {
 // ---------------------------------------------------------------------------------------------------------
 
 describe.each(VERSIONS)("MQTT %i: outgoing QoS 1 and 2", (version) => {
+  it("a QoS that is none of 0, 1, 2 is ERR_BAD_QOS, connected or not, and nothing is stored or sent", () => {
+    const h = make(version);
+    h.start();
+    for (const qos of [3, -1, 1.5]) expect(h.engine.publish("t", buf("x"), 0, 1, qos, false, h.t)).toBe(ERR_BAD_QOS);
+    h.connect();
+    for (const qos of [3, -1, 1.5]) expect(h.engine.publish("t", buf("x"), 0, 1, qos, false, h.t)).toBe(ERR_BAD_QOS);
+    expect([h.engine.pendingMessages, publishes(h.written).length]).toEqual([0, 0]);
+  });
+
   it("QoS 1: PUBACK completes the publish", () => {
     const h = make(version);
     h.connect();
