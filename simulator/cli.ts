@@ -390,10 +390,13 @@ function progressPrinter(config: RunConfig): { sample(sample: Sample): void; don
   let totalErrors = 0;
   const slice = shardSlice(config);
   const devices = (slice.end - slice.first).toLocaleString();
-  // A sample's time counts from the run's start: before it, the time left.
+  // A sample's time counts from the run's start: before it, the time left; after the traffic, the wait for
+  // what is still due (wills, keep-alive checks, late and stored messages).
+  const trafficEnd = config.ramp + config.duration;
   const line = (s: Sample) => (s.t < 0 ? `starting in ${Math.ceil(-s.t)} s`
     : `[${s.t.toFixed(0).padStart(3)} s] connected ${s.connected.toLocaleString()}/${devices}` +
-      `  messages/s ${s.messagesPerSecond.toLocaleString()}  errors ${totalErrors.toLocaleString()}`);
+      `  messages/s ${s.messagesPerSecond.toLocaleString()}  errors ${totalErrors.toLocaleString()}` +
+      (s.t > trafficEnd ? "  (traffic over: waiting for wills and late messages)" : ""));
   return {
     sample(s) {
       totalErrors += s.errors;
