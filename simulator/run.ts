@@ -40,6 +40,11 @@ const MEMORY_PER_PROCESS = 64 * 1024 * 1024;
 const MEMORY_PER_BROKER_DEVICE = 20 * 1024;
 const MEMORY_PER_BROKER = 100 * 1024 * 1024;
 
+/** A line about the run while it runs: on a terminal, below the live progress line rather than glued to it. */
+function notice(text: string): void {
+  process.stdout.write(`${process.stdout.isTTY === true ? "\n" : ""}${text}\n`);
+}
+
 /** A run that cannot be made as asked, with what to change: the CLI prints it and exits 2. */
 export class PlanError extends Error {}
 
@@ -251,7 +256,7 @@ async function startBrokers(config: RunConfig, layout: Layout): Promise<BrokerPo
       brokers.push(broker);
       // A broker that dies mid-run costs its devices their broker: the verdicts will show it; say why.
       child.once("exit", (code, signal) => {
-        if (!closing) console.error(`the embedded broker on port ${broker.port} ended during the run (exit code ${code}${signal !== null ? `, ${signal}` : ""}): its devices have no broker from now on`);
+        if (!closing) notice(`the embedded broker on port ${broker.port} ended during the run (exit code ${code}${signal !== null ? `, ${signal}` : ""}): its devices have no broker from now on`);
       });
       child.on("error", () => undefined);
     }
@@ -327,10 +332,10 @@ function scheduleRestart(config: RunConfig, brokers: BrokerPool, startAt: number
     brokers.restart(timeline.downMs).then((done) => {
       failed = 0;
       outcome = done ? "done" : "skipped: give --broker-restart-cmd to restart an external broker";
-      if (!done) console.log(`the faults scenario's broker restart was ${outcome}`);
+      if (!done) notice(`the faults scenario's broker restart was ${outcome}`);
     }, (error: unknown) => {
       outcome = `failed: ${(error as Error).message}`;
-      console.error(`the broker restart ${outcome}`);
+      notice(`the broker restart ${outcome}`);
     });
   }, startAt + timeline.restartAt * 1000 - Date.now());
   return {
