@@ -10,7 +10,7 @@ import { encodeProperties, WILL_PROPERTIES } from "./properties";
 import { isValidReasonCode } from "./reasons";
 import {
   varintSize, writeVarint, writeU16, writeString, writeBinary, stringFieldSize, binaryFieldSize,
-  topicNameFieldSize, topicFilterFieldSize,
+  topicNameFieldSize, topicFilterFieldSize, isWhole,
 } from "./wire";
 
 /** Checks that a packet with this Remaining Length fits; returns its total size or an error code. */
@@ -39,7 +39,7 @@ function writePropertyBlock(buffer: Bytes, at: number, properties: Properties | 
 }
 
 function isU16(value: number): boolean {
-  return value >= 0 && value <= 65535 && value === Math.floor(value);
+  return isWhole(value, 0, 65535);
 }
 
 function isPacketId(id: number): boolean {
@@ -193,8 +193,9 @@ function publishRemainingLength(version: number, fields: PublishFields): number 
   }
   const payload = fields.payload;
   const payloadLength = payload === null ? 0 : fields.payloadLength;
-  if (payload !== null && (fields.payloadOffset < 0 || payloadLength < 0 ||
-    fields.payloadOffset + payloadLength > bytesLength(payload))) {
+  // Written so that NaN, a fraction or a payload that is no byte buffer (no length) fails too.
+  if (payload !== null && !(isWhole(fields.payloadOffset, 0, mqtt.MAX_REMAINING_LENGTH) && isWhole(payloadLength, 0, mqtt.MAX_REMAINING_LENGTH) &&
+    fields.payloadOffset + payloadLength <= bytesLength(payload))) {
     return errors.ERR_BAD_ARGUMENT;
   }
   let length = topicSize + (qos > 0 ? 2 : 0) + payloadLength;

@@ -5,6 +5,11 @@ import { Bytes, byteAt, setByte, bytesLength, copyBytes, utf8Length, writeUtf8 }
 import * as errors from "./errors";
 import { utf8ContinuationCount, utf8SecondLow, utf8SecondHigh } from "../platform/utf8";
 
+/** A whole number from min to max: false for NaN, a fraction, or what is no number at all. */
+export function isWhole(value: number, min: number, max: number): boolean {
+  return typeof value === "number" && value >= min && value <= max && value === Math.floor(value);
+}
+
 export function varintSize(value: number): number {
   if (value < 128) return 1;
   if (value < 16384) return 2;
@@ -39,11 +44,16 @@ export function writeU32(buffer: Bytes, at: number, value: number): number {
   return writeU16(buffer, at + 2, value - high * 65536);
 }
 
+/** The error code for what utf8Length() found (-1 a zero character, -2 text that is not UTF-8). */
+export function utf8Error(length: number): number {
+  return length === -1 ? errors.ERR_UTF8_NULL : errors.ERR_BAD_UTF8;
+}
+
 /** The wire size of a UTF-8 string field, or an error code for text MQTT cannot carry. */
 export function stringFieldSize(text: string): number {
   const length = utf8Length(text);
   if (length < 0) {
-    return errors.ERR_UTF8_NULL;
+    return utf8Error(length);
   }
   if (length > 65535) {
     return errors.ERR_STRING_TOO_LONG;

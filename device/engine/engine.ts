@@ -11,8 +11,7 @@ import * as encode from "../codec/encode";
 import { decodePacket } from "../codec/decode";
 import * as framing from "../codec/framer";
 import { propertyValue } from "../codec/properties";
-import type { EngineOptions } from "./options";
-import { DROP_OLDEST } from "./options";
+import { EngineOptions, DROP_OLDEST, checkOptions } from "./options";
 import * as box from "./outbox";
 import * as wire from "../codec/wire";
 import { Random } from "./random";
@@ -88,6 +87,8 @@ export class Engine {
   state = IDLE;
   /** The last reason code the broker gave: a refused CONNACK or a server DISCONNECT. */
   lastReasonCode = 0;
+  /** OK, or ERR_BAD_ARGUMENT for options the engine cannot run from: start() returns it. */
+  private readonly optionsError: number;
   private readonly link: Link;
   private readonly events: EngineEvents;
   private readonly version: number;
@@ -132,22 +133,34 @@ export class Engine {
     this.link = link;
     this.events = events;
     this.version = options.protocolVersion;
+    this.optionsError = checkOptions(options);
+    // Options the engine cannot run from size nothing (start() returns their error): the smallest sizes.
+    const sizes = this.optionsError === errors.OK ? options : new EngineOptions();
+    if (sizes !== options) {
+      sizes.receiveBufferSize = 16;
+      sizes.transmitBufferSize = 16;
+      sizes.messageSlotSize = 0;
+      sizes.inflightWindow = 1;
+      sizes.queueSlots = 0;
+      sizes.incomingQos2Slots = 0;
+      sizes.subscriptionSlots = 0;
+    }
     // The receive buffer, the transmit buffer, the slots' state and the stored messages, in one allocation
     // (the receive buffer and the messages as its cold part: see newColdBytes).
-    const slots = options.inflightWindow + options.queueSlots;
+    const slots = sizes.inflightWindow + sizes.queueSlots;
     this.subscriptionsAt = slots * box.SLOT_STATE_BYTES;
-    this.idClasses = slots + options.subscriptionSlots;
-    this.incomingAt = this.subscriptionsAt + options.subscriptionSlots * SUBSCRIPTION_SLOT_BYTES;
-    const storeSize = this.incomingAt + options.incomingQos2Slots * INCOMING_SLOT_BYTES;
-    const messagesSize = slots * options.messageSlotSize;
-    bytes.beginBytesBlock(options.transmitBufferSize + storeSize, framing.framerBufferSize(options.receiveBufferSize) + messagesSize);
-    this.framer = new framing.Framer(options.receiveBufferSize);
-    this.transmit = bytes.newBytes(options.transmitBufferSize);
+    this.idClasses = slots + sizes.subscriptionSlots;
+    this.incomingAt = this.subscriptionsAt + sizes.subscriptionSlots * SUBSCRIPTION_SLOT_BYTES;
+    const storeSize = this.incomingAt + sizes.incomingQos2Slots * INCOMING_SLOT_BYTES;
+    const messagesSize = slots * sizes.messageSlotSize;
+    bytes.beginBytesBlock(sizes.transmitBufferSize + storeSize, framing.framerBufferSize(sizes.receiveBufferSize) + messagesSize);
+    this.framer = new framing.Framer(sizes.receiveBufferSize);
+    this.transmit = bytes.newBytes(sizes.transmitBufferSize);
     this.slotBytes = bytes.newBytes(storeSize);
-    this.outbox = new box.Outbox(this.slotBytes, bytes.newColdBytes(messagesSize), slots, options.messageSlotSize);
+    this.outbox = new box.Outbox(this.slotBytes, bytes.newColdBytes(messagesSize), slots, sizes.messageSlotSize);
     bytes.endBytesBlock();
-    this.random = new Random(options.seed);
-    for (let i = 0; i < options.subscriptionSlots; i++) {
+    this.random = new Random(this.optionsError === errors.OK ? options.seed : 1);
+    for (let i = 0; i < sizes.subscriptionSlots; i++) {
       this.subscriptionFilters.push("");
     }
     // 5.0 only: the CONNECT's properties and the received packet's tables.
@@ -167,17 +180,21 @@ export class Engine {
   // ---- the application's calls ----
 
   /**
-   * Begin connecting, and keep the client connected until stop(). Returns OK, or the error that keeps the
-   * options' CONNECT from being encoded (ERR_BAD_ARGUMENT for a password without a user name in 3.1.1 or an
+   * Begin connecting, and keep the client connected until stop(). Returns OK; ERR_BAD_ARGUMENT for options
+   * the engine cannot run from (checkOptions); or the error that keeps the options' CONNECT from being encoded (ERR_BAD_ARGUMENT for a password without a user name in 3.1.1 or an
    * empty client id with a persistent session, ERR_BUFFER_TOO_SMALL when it outgrows the transmit buffer,
    * ...): no attempt is made, as every one would fail the same way.
    */
   start(now: number): number {
     this.now = now;
+    if (this.optionsError !== errors.OK) {
+      return this.optionsError;
+    }
     if (this.state === IDLE) {
       const length = this.encodeConnect();
-      if (length < 0) {
-        return length;
+      if (!(length > 0)) {
+        // NaN: a field of a type the encoder does not know (a number for a password, ...).
+        return length < 0 ? length : errors.ERR_BAD_ARGUMENT;
       }
       this.attempt = 0;
       this.openLink();
@@ -212,8 +229,9 @@ export class Engine {
   publish(topic: string, payload: Bytes, offset: number, length: number, qos: number, retain: boolean,
     now: number): number {
     this.now = now;
-    if (this.state === IDLE) {
-      return errors.ERR_STOPPED;
+    const refused = this.refusal(topic);
+    if (refused !== errors.OK) {
+      return refused;
     }
     // A QoS the broker does not grant; one that is no QoS at all is the encoder's ERR_BAD_QOS.
     if ((qos > this.brokerMaximumQos && qos <= 2) || (retain && !this.brokerRetainAvailable)) {
@@ -268,8 +286,9 @@ export class Engine {
   /** Subscribes to one filter; kept and re-sent when the broker has lost the session. Returns the packet id or an error. */
   subscribe(topicFilter: string, qos: number, now: number): number {
     this.now = now;
-    if (this.state === IDLE) {
-      return errors.ERR_STOPPED;
+    const refused = this.refusal(topicFilter);
+    if (refused !== errors.OK) {
+      return refused;
     }
     const slot = this.findSubscription(SUB_FREE, "");
     if (slot < 0) {
@@ -288,8 +307,9 @@ export class Engine {
   /** Unsubscribes from a filter given to subscribe(). Returns the packet id or an error. */
   unsubscribe(topicFilter: string, now: number): number {
     this.now = now;
-    if (this.state === IDLE) {
-      return errors.ERR_STOPPED;
+    const refused = this.refusal(topicFilter);
+    if (refused !== errors.OK) {
+      return refused;
     }
     let slot = this.findSubscription(SUB_ACTIVE, topicFilter);
     if (slot < 0) {
@@ -355,9 +375,9 @@ export class Engine {
     this.state = CONNECTING;
     this.lastReceived = now;
     const length = this.encodeConnect();
-    if (length < 0) {
+    if (!(length > 0)) {
       // The options changed since start() and no longer make a CONNECT: stop, as start() would have.
-      this.halt(length);
+      this.halt(length < 0 ? length : errors.ERR_BAD_ARGUMENT);
       return;
     }
     this.write(this.transmit, 0, length);
@@ -825,8 +845,8 @@ export class Engine {
   }
 
   private sendPublish(buffer: Bytes, offset: number, length: number): number {
-    if (length < 0) {
-      return length;
+    if (!(length > 0)) {
+      return length < 0 ? length : errors.ERR_BAD_ARGUMENT;
     }
     if (length > this.brokerMaximumPacketSize) {
       return errors.ERR_MESSAGE_TOO_LARGE;
@@ -834,6 +854,11 @@ export class Engine {
     this.counters.messagesSent++;
     this.write(buffer, offset, length);
     return 0;
+  }
+
+  /** Why a publish or (un)subscribe of `topic` is refused before anything else: stopped, or no string given. */
+  private refusal(topic: string): number {
+    return this.state === IDLE ? errors.ERR_STOPPED : typeof topic !== "string" ? errors.ERR_BAD_ARGUMENT : errors.OK;
   }
 
   /** Encodes the options' CONNECT into the transmit buffer: its length, or the encoder's error. */
@@ -858,7 +883,7 @@ export class Engine {
 
   /** Sends a packet encoded into the transmit buffer (or an encode error, which is a bug: dropped and counted). */
   private sendControl(length: number): void {
-    if (length < 0) {
+    if (!(length > 0)) {
       this.counters.drops++;
       return;
     }

@@ -2,6 +2,8 @@
 
 import { Bytes } from "../platform/bytes";
 import { Will, UserProperty } from "../codec/packets";
+import { OK, ERR_BAD_ARGUMENT } from "../codec/errors";
+import { isWhole } from "../codec/wire";
 
 /** Offline-queue policies: what publish() does when every message slot is taken. */
 export const REJECT_NEW = 0;
@@ -53,4 +55,30 @@ export class EngineOptions {
   seed = 1;
   /** Test-only fault: when false, unacknowledged messages are never sent again after a reconnect (the simulator's planted fault). */
   resendOnReconnect = true;
+}
+
+/** The largest buffer or store the engine sizes from its options: MQTT's largest packet. */
+const LARGEST = 268435460;
+/** The longest time an option may give, in milliseconds (24.8 days: setTimeout's limit, and 31 bits on NodeMCU). */
+const LONGEST_MS = 2147483647;
+
+/**
+ * OK, or ERR_BAD_ARGUMENT when an option is not one the engine can size itself or run from (each a whole
+ * number in its range, the policy one of the two, the seed a number). Checked before anything is allocated:
+ * an engine made from such options allocates (almost) nothing and start() returns the code. The CONNECT's
+ * fields (client id, credentials, will, keep-alive, version, session expiry) are the encoder's to check, at start().
+ */
+export function checkOptions(options: EngineOptions): number {
+  const slots = options.inflightWindow + options.queueSlots;
+  const ok = isWhole(options.receiveBufferSize, 16, LARGEST) && isWhole(options.transmitBufferSize, 16, LARGEST) &&
+    isWhole(options.messageSlotSize, 0, LARGEST) && isWhole(options.inflightWindow, 1, 65534) &&
+    isWhole(options.queueSlots, 0, 65534) && isWhole(options.subscriptionSlots, 0, 65534) &&
+    // Each slot and subscription slot has its own packet ids, which are 16 bits.
+    slots + options.subscriptionSlots <= 65534 && slots * options.messageSlotSize <= LARGEST &&
+    isWhole(options.incomingQos2Slots, 0, 65535) &&
+    isWhole(options.connectTimeoutMs, 1, LONGEST_MS) && isWhole(options.backoffInitialMs, 1, LONGEST_MS) &&
+    isWhole(options.backoffMaxMs, options.backoffInitialMs, LONGEST_MS) && isWhole(options.backoffResetAfterMs, 0, LONGEST_MS) &&
+    (options.queuePolicy === REJECT_NEW || options.queuePolicy === DROP_OLDEST) &&
+    typeof options.seed === "number" && options.seed - options.seed === 0 && typeof options.cleanStart === "boolean";
+  return ok ? OK : ERR_BAD_ARGUMENT;
 }

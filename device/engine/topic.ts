@@ -3,6 +3,8 @@
 
 import { Bytes, byteAt, newBytes, utf8Length, writeUtf8, readUtf8 } from "../platform/bytes";
 import { Packet } from "../codec/packets";
+import { OK, ERR_BAD_ARGUMENT } from "../codec/errors";
+import { topicFilterFieldSize } from "../codec/wire";
 
 const SLASH = 0x2f;
 const PLUS = 0x2b;
@@ -50,22 +52,30 @@ export function topicMatches(filter: Bytes, filterLength: number, topic: Bytes, 
   return at === topicEnd;
 }
 
-/** A topic filter kept as bytes, made once (at setup), then matched against messages allocation-free. */
+/**
+ * A topic filter kept as bytes, made once (at setup), then matched against messages allocation-free. A
+ * shared subscription's filter ("$share/group/a/#") matches as the filter after its group ("a/#"): the
+ * broker delivers its messages under their own topics.
+ */
 export class TopicFilter {
   readonly bytes: Bytes;
   readonly length: number;
+  /** OK, or why the filter is none (the codec's ERR_TOPIC_FILTER, ERR_BAD_ARGUMENT for no string, ...): it then matches nothing. */
+  readonly error: number;
 
   constructor(filter: string) {
-    const length = utf8Length(filter);
-    this.length = length < 0 ? 0 : length;
+    const size = typeof filter === "string" ? topicFilterFieldSize(filter) : ERR_BAD_ARGUMENT;
+    this.error = size < 0 ? size : OK;
+    const text = size < 0 ? "" : filter.indexOf("$share/") === 0 ? filter.substring(filter.indexOf("/", 7) + 1) : filter;
+    this.length = utf8Length(text);
     this.bytes = newBytes(this.length);
-    writeUtf8(this.bytes, 0, filter);
+    writeUtf8(this.bytes, 0, text);
   }
 
   /** True when the message's topic matches; a filter without wildcards is a plain equality test. */
   matches(message: Packet): boolean {
     const buffer = message.buffer;
-    return buffer !== null && topicMatches(this.bytes, this.length, buffer, message.topicOffset, message.topicLength);
+    return buffer !== null && this.error === OK && topicMatches(this.bytes, this.length, buffer, message.topicOffset, message.topicLength);
   }
 }
 

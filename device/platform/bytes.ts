@@ -57,8 +57,8 @@ export function newColdBytes(size: number): Bytes {
 }
 
 /**
- * The UTF-8 length of `text`, or -1 when it holds U+0000 or an unpaired surrogate: MQTT strings may not
- * carry either, and a lone surrogate has no UTF-8 form. Allocation-free.
+ * The UTF-8 length of `text`; -1 when it holds U+0000, which MQTT strings may not carry; -2 when it holds an
+ * unpaired surrogate, which has no UTF-8 form. Allocation-free.
  */
 export function utf8Length(text: string): number {
   let length = 0;
@@ -75,7 +75,7 @@ export function utf8Length(text: string): number {
     } else if (c >= 0xd800 && c <= 0xdfff) {
       const next = i + 1 < count ? text.charCodeAt(i + 1) : 0;
       if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) {
-        return -1;
+        return -2;
       }
       length += 4;
       i++;

@@ -14,7 +14,7 @@ import { EngineOptions, TopicFilter } from "../../device/engine";
 import {
   OK, ERR_CONNECTION_REFUSED, ERR_CONNECT_TIMEOUT, ERR_KEEPALIVE_TIMEOUT, ERR_LINK_LOST, ERR_SERVER_DISCONNECT,
   ERR_UNKNOWN_PACKET_ID, ERR_PROTOCOL, ERR_QUEUE_FULL, ERR_STOPPED, ERR_PACKET_TOO_LARGE, ERR_MALFORMED,
-  ERR_RESERVED_FLAGS, ERR_REMAINING_LENGTH, ERR_UNEXPECTED_PACKET, ERR_TOPIC_WILDCARD, ERR_MESSAGE_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_BUFFER_TOO_SMALL, ERR_BAD_QOS,
+  ERR_RESERVED_FLAGS, ERR_REMAINING_LENGTH, ERR_UNEXPECTED_PACKET, ERR_TOPIC_WILDCARD, ERR_MESSAGE_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_BUFFER_TOO_SMALL, ERR_BAD_QOS, ERR_TOPIC_FILTER, ERR_UTF8_NULL, ERR_BAD_UTF8,
   PUBACK, PUBCOMP, SUBACK, UNSUBACK, Will, Packet, errorName,
 } from "../../device/codec";
 
@@ -238,6 +238,58 @@ describe.each(VERSIONS)("MQTT %i: connect", (version) => {
       expect([h.opens, h.written.length, h.log.length, h.engine.state]).toEqual([0, 0, 0, IDLE]);
     }
     expect(make(version).engine.start(0)).toBe(OK);
+  });
+
+  it("options the engine cannot size itself or run from: start() returns ERR_BAD_ARGUMENT, and other engines are unharmed", () => {
+    const bad: Array<Partial<Record<keyof EngineOptions, unknown>>> = [
+      { receiveBufferSize: NaN }, { receiveBufferSize: -1 }, { transmitBufferSize: -1 }, { transmitBufferSize: 1e12 },
+      { messageSlotSize: NaN }, { messageSlotSize: 2 ** 31 }, { inflightWindow: 0 }, { inflightWindow: 4.5 }, { queueSlots: NaN },
+      { incomingQos2Slots: NaN }, { subscriptionSlots: -1 }, { inflightWindow: 40000, queueSlots: 30000 },
+      { connectTimeoutMs: NaN }, { connectTimeoutMs: "100" }, { connectTimeoutMs: 0 }, { backoffInitialMs: 0 }, { backoffInitialMs: -5 },
+      { backoffInitialMs: 5000, backoffMaxMs: 1000 }, { backoffResetAfterMs: NaN }, { queuePolicy: 7 }, { seed: NaN },
+      { cleanStart: "no" },
+    ];
+    for (const options of bad) {
+      const h = make(version, options as Partial<EngineOptions>);
+      expect(h.engine.start(h.t), JSON.stringify(options)).toBe(ERR_BAD_ARGUMENT);
+      h.advance(60_000);
+      expect([h.opens, h.log.length], JSON.stringify(options)).toEqual([0, 0]);
+      expect(h.engine.publish("t", buf("x"), 0, 1, 1, false, h.t)).toBe(ERR_STOPPED);
+    }
+    // Made after all of them (in the same slabs): a good engine takes a split QoS 1 message and its PUBACK.
+    const h = make(version, {}, { splitSeed: 7 });
+    h.connect();
+    const id = h.engine.publish("after/bad", buf("kept"), 0, 4, 1, false, h.t);
+    expect(id).toBeGreaterThan(0);
+    h.settle();
+    expect(publishes(h.take()).map((p) => Buffer.from(p.payload as Buffer).toString())).toEqual(["kept"]);
+    h.send({ cmd: "puback", messageId: id });
+    h.send(qos0Publish("in/split", "x".repeat(300)));
+    expect(h.engine.pendingMessages).toBe(0);
+    expect(h.entries("message").map((e) => e.message.payload.length)).toEqual([300]);
+  });
+
+  it("a publish or (un)subscribe given no string, or a payload range that is no range: ERR_BAD_ARGUMENT; nothing stored or lost", () => {
+    const h = make(version);
+    h.connect();
+    const nothing = null as unknown as string;
+    expect(h.engine.publish(nothing, buf("x"), 0, 1, 1, false, h.t)).toBe(ERR_BAD_ARGUMENT);
+    expect(h.engine.publish(42 as unknown as string, buf("x"), 0, 1, 0, false, h.t)).toBe(ERR_BAD_ARGUMENT);
+    expect(h.engine.subscribe(123 as unknown as string, 1, h.t)).toBe(ERR_BAD_ARGUMENT);
+    expect(h.engine.unsubscribe(nothing, h.t)).toBe(ERR_BAD_ARGUMENT);
+    for (const [offset, length] of [[0, NaN], [NaN, 1], [0.5, 1], [0, 1.5], [0, undefined]]) {
+      for (const qos of [0, 1]) {
+        expect(h.engine.publish("t", buf("AB"), offset as number, length as number, qos, false, h.t), `${offset} ${length} ${qos}`).toBe(ERR_BAD_ARGUMENT);
+      }
+    }
+    expect(h.engine.publish("t", 42 as unknown as Uint8Array, 0, 1, 1, false, h.t)).toBe(ERR_BAD_ARGUMENT);
+    // The same turn's good messages all go, whole.
+    expect(h.engine.publish("t", buf("A"), 0, 1, 0, false, h.t)).toBe(0);
+    const id = h.engine.publish("t", buf("B"), 0, 1, 1, false, h.t);
+    h.settle();
+    expect(publishes(h.take()).map((p) => Buffer.from(p.payload as Buffer).toString())).toEqual(["A", "B"]);
+    h.send({ cmd: "puback", messageId: id });
+    expect([h.engine.pendingMessages, h.engine.counters.drops]).toEqual([0, 0]);
   });
 
   it("options changed after start() so that they make no CONNECT: the engine stops with the error", () => {
@@ -1457,5 +1509,27 @@ describe("topicMatches", () => {
     packet.topicOffset = 3;
     packet.topicLength = Buffer.byteLength(topic);
     expect(new TopicFilter(filter).matches(packet)).toBe(expected);
+  });
+
+  /** A received packet whose topic is `topic`. */
+  const received = (topic: string): Packet => {
+    const packet = new Packet();
+    packet.buffer = Buffer.from(topic);
+    packet.topicLength = Buffer.byteLength(topic);
+    return packet;
+  };
+
+  it.each(["a/#/b", "#a", "##", "a+", "", "a\u0000b", "\ud800", 123, null, "$share/g", "$share//a"])(
+    "TopicFilter(%j) is no filter: it says why and matches nothing", (filter) => {
+      const f = new TopicFilter(filter as string);
+      expect(f.error).toBe(typeof filter === "string" ? (filter.includes("\u0000") ? ERR_UTF8_NULL : filter.includes("\ud800") ? ERR_BAD_UTF8 : ERR_TOPIC_FILTER) : ERR_BAD_ARGUMENT);
+      for (const topic of ["", "a", "a/x/b", "ab", "a/b"]) expect(f.matches(received(topic)), topic).toBe(false);
+    });
+
+  it("a shared subscription's filter matches its messages' own topics", () => {
+    const f = new TopicFilter("$share/workers/jobs/+/new");
+    expect(f.error).toBe(OK);
+    expect([f.matches(received("jobs/7/new")), f.matches(received("jobs/7/old")), f.matches(received("$share/workers/jobs/7/new"))])
+      .toEqual([true, false, false]);
   });
 });

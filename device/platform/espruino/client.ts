@@ -4,7 +4,7 @@
 
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
 import { MQTT_3_1_1, MQTT5 } from "../../codec/constants";
-import { ERR_NOT_SUPPORTED } from "../../codec/errors";
+import { ERR_NOT_SUPPORTED, ERR_BAD_ARGUMENT } from "../../codec/errors";
 import { Bytes, newBytes, writeUtf8 } from "./bytes";
 
 /** Espruino's net.Socket (also what tls.connect returns). */
@@ -139,8 +139,10 @@ export class EspruinoClient implements Link {
     if (typeof payload === "string") {
       bytes = newBytes(payload.length);
       writeUtf8(bytes, 0, payload);
-    } else {
+    } else if (payload instanceof Uint8Array) {
       bytes = payload;
+    } else {
+      return ERR_BAD_ARGUMENT;
     }
     const result = this.engine.publish(topic, bytes, 0, bytes.length, qos, retain, now());
     this.schedule();

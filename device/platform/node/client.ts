@@ -5,7 +5,8 @@
 import { performance } from "node:perf_hooks";
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
 import { Bytes, copyBytes, utf8Length, writeUtf8 } from "../bytes";
-import { ERR_BAD_ARGUMENT, ERR_UTF8_NULL } from "../../codec/errors";
+import { ERR_BAD_ARGUMENT } from "../../codec/errors";
+import { utf8Error } from "../../codec/wire";
 import { Endpoint, Transport, TransportOwner, openTransport } from "./transport";
 
 export type { Endpoint };
@@ -233,12 +234,14 @@ export class NodeClient implements Link, TransportOwner {
     if (typeof payload === "string") {
       const length = utf8Length(payload);
       if (length < 0) {
-        return ERR_UTF8_NULL;
+        return utf8Error(length);
       }
       bytes = new Uint8Array(length);
       writeUtf8(bytes, 0, payload);
-    } else {
+    } else if (payload instanceof Uint8Array) {
       bytes = payload;
+    } else {
+      return ERR_BAD_ARGUMENT;
     }
     const result = this.engine.publish(topic, bytes, 0, bytes.length, qos, retain, this.clock.now());
     this.schedule();
