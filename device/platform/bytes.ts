@@ -19,6 +19,10 @@ class Slabs {
   constructor(private readonly slabSize: number) {}
 
   take(size: number): Bytes {
+    // Not a size (NaN, negative, a fraction): nothing taken from the slab, whose count must stay whole.
+    if (!(size >= 0 && size === Math.floor(size))) {
+      return new Uint8Array(0);
+    }
     if (size > this.slabSize / 8) {
       return new Uint8Array(size);
     }

@@ -87,4 +87,13 @@ describe("byte blocks from a shared slab", () => {
     const big = newColdBytes(200_000);
     expect(big.buffer.byteLength).toBe(200_000);
   });
+
+  it("a cold buffer of a size that is no size (NaN, negative, a fraction: new Framer(NaN)) takes nothing: the buffers after it are whole and apart", () => {
+    for (const size of [NaN, -1, 2.5]) expect(newColdBytes(size).length).toBe(0);
+    const after = [newColdBytes(100), newColdBytes(100), newBytes(64), newBytes(64)];
+    expect(after.map((view) => view.length)).toEqual([100, 100, 64, 64]);
+    after[0].fill(1);
+    after[2].fill(2);
+    expect([after[1].every((byte) => byte === 0), after[3].every((byte) => byte === 0)]).toEqual([true, true]);
+  });
 });
