@@ -114,7 +114,7 @@ const NAMES = [
 /** The name of an error code, for logs and messages. */
 export function errorName(code: number): string {
   const index = -code;
-  if (index >= 0 && index < NAMES.length) {
+  if (index >= 0 && index < NAMES.length && index === Math.floor(index)) {
     return NAMES[index];
   }
   return "ERR_UNKNOWN";

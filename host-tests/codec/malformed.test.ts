@@ -320,5 +320,7 @@ describe("errorName", () => {
   it("calls anything else ERR_UNKNOWN", () => {
     expect(errorName(-999)).toBe("ERR_UNKNOWN");
     expect(errorName(7)).toBe("ERR_UNKNOWN");
+    expect(errorName(-1.5)).toBe("ERR_UNKNOWN");
+    expect(errorName(NaN)).toBe("ERR_UNKNOWN");
   });
 });
