@@ -62,6 +62,11 @@ describe("the faults scenario", () => {
         brokers: [{ host: mosquitto.host, port: mosquitto.port, tls: null, url: `mqtt://${mosquitto.host}:${mosquitto.port}` }],
         keepAliveGrace: 6, duration: 21, seed: 14,
       })]);
+      // A restart command that fails: the run goes on, and its restart verdict fails it.
+      configs.push(["restart fails", faults("norestart", {
+        brokers: [{ host: mosquitto.host, port: mosquitto.port, tls: null, url: `mqtt://${mosquitto.host}:${mosquitto.port}` }],
+        keepAliveGrace: 6, duration: 21, seed: 16, devices: 20, brokerRestartCommand: "echo no restart here; exit 3",
+      })]);
     }
     if (opensslPresent) {
       certificates = makeCertificates(fs.mkdtempSync(path.join(os.tmpdir(), "starling-faults-tls-")));
@@ -98,6 +103,18 @@ describe("the faults scenario", () => {
     expect(report.counts.reconnects).toBeGreaterThanOrEqual(name.startsWith("mosquitto") ? struck : config.devices);
     // Latency: nothing arrives sooner than the proxy's 20 ms each way.
     expect(report.latencyMs.p50).toBeGreaterThanOrEqual(20);
+  });
+
+  it("the broker's restart is a verdict: done (embedded), skipped and said so (external, no command), failed (a command that fails)", () => {
+    expect(verdict(runs.get("aedes")!.report, "restart")).toMatchObject({ pass: true, checked: 1, failures: 0 });
+    expect(verdict(runs.get("aedes")!.report, "restart").detail).toMatch(/restarted \d+(\.\d+)? s into the run.*: done$/);
+    if (!mosquittoPresent) return;
+    expect(verdict(runs.get("mosquitto")!.report, "restart").detail).toMatch(/skipped: give --broker-restart-cmd/);
+    const { report } = runs.get("restart fails")!;
+    const restart = verdict(report, "restart");
+    expect([restart.pass, restart.failures]).toEqual([false, 1]);
+    expect(restart.detail).toMatch(/failed: .*exit code 3/);
+    expect(report.pass).toBe(false);
   });
 
   it("the summary says what was injected and when, as the run shows it", () => {
