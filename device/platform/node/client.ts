@@ -4,6 +4,7 @@
 
 import { performance } from "node:perf_hooks";
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
+import type { Packet } from "../../codec";
 import { Bytes, copyBytes, utf8Length, writeUtf8 } from "../bytes";
 import { ERR_BAD_ARGUMENT } from "../../codec/errors";
 import { utf8Error } from "../../codec/wire";
@@ -62,6 +63,10 @@ function wakeClient(client: NodeClient): void {
 }
 
 const timers = new TimerClock();
+
+function rethrow(error: unknown): void {
+  throw error;
+}
 
 /**
  * Coalesced output. A write per packet costs a system call per packet (on loopback also the reader's TCP
@@ -187,8 +192,9 @@ export function setWriteHold(milliseconds: number): number {
   return 0;
 }
 
-export class NodeClient implements Link, TransportOwner {
+export class NodeClient implements Link, TransportOwner, EngineEvents {
   readonly engine: Engine;
+  private readonly events: EngineEvents;
   private readonly endpoint: Endpoint;
   private readonly clock: Clock;
   protected transport: Transport | null = null;
@@ -204,7 +210,8 @@ export class NodeClient implements Link, TransportOwner {
   constructor(endpoint: Endpoint, options: EngineOptions, events: EngineEvents, clock?: Clock) {
     this.endpoint = endpoint;
     this.clock = clock !== undefined ? clock : timers;
-    this.engine = new Engine(options, this, events);
+    this.events = events;
+    this.engine = new Engine(options, this, this);
   }
 
   // ---- the application's API ----
@@ -262,6 +269,43 @@ export class NodeClient implements Link, TransportOwner {
 
   get counters(): Counters {
     return this.engine.counters;
+  }
+
+  // ---- the engine's events, handed on to the application's ----
+  // An exception from a handler is thrown again once the engine has finished the call it came from: it
+  // still reaches the process (an uncaught exception, as an EventEmitter's would), but the engine never
+  // stops halfway through a read, with an acknowledgement unsent and the rest of the read unhandled.
+
+  connected(sessionPresent: boolean): void {
+    try {
+      this.events.connected(sessionPresent);
+    } catch (error) {
+      process.nextTick(rethrow, error);
+    }
+  }
+
+  disconnected(code: number): void {
+    try {
+      this.events.disconnected(code);
+    } catch (error) {
+      process.nextTick(rethrow, error);
+    }
+  }
+
+  message(packet: Packet): void {
+    try {
+      this.events.message(packet);
+    } catch (error) {
+      process.nextTick(rethrow, error);
+    }
+  }
+
+  acknowledged(type: number, packetId: number, reasonCode: number): void {
+    try {
+      this.events.acknowledged(type, packetId, reasonCode);
+    } catch (error) {
+      process.nextTick(rethrow, error);
+    }
   }
 
   // ---- the engine's link and clock ----
