@@ -64,8 +64,12 @@ function wakeClient(client: NodeClient): void {
 
 const timers = new TimerClock();
 
+/**
+ * Hands an exception from an application's handler back to the process once the current call is over: as a
+ * rejected promise nobody handles, which Node raises as an uncaught exception after the running task.
+ */
 function rethrow(error: unknown): void {
-  throw error;
+  void Promise.reject(error);
 }
 
 /**
@@ -272,15 +276,15 @@ export class NodeClient implements Link, TransportOwner, EngineEvents {
   }
 
   // ---- the engine's events, handed on to the application's ----
-  // An exception from a handler is thrown again once the engine has finished the call it came from: it
-  // still reaches the process (an uncaught exception, as an EventEmitter's would), but the engine never
-  // stops halfway through a read, with an acknowledgement unsent and the rest of the read unhandled.
+  // An exception from a handler reaches the process once the engine has finished the call it came from (an
+  // uncaught exception, as an EventEmitter's would be), so the engine never stops halfway through a read,
+  // with an acknowledgement unsent and the rest of the read unhandled.
 
   connected(sessionPresent: boolean): void {
     try {
       this.events.connected(sessionPresent);
     } catch (error) {
-      process.nextTick(rethrow, error);
+      rethrow(error);
     }
   }
 
@@ -288,7 +292,7 @@ export class NodeClient implements Link, TransportOwner, EngineEvents {
     try {
       this.events.disconnected(code);
     } catch (error) {
-      process.nextTick(rethrow, error);
+      rethrow(error);
     }
   }
 
@@ -296,7 +300,7 @@ export class NodeClient implements Link, TransportOwner, EngineEvents {
     try {
       this.events.message(packet);
     } catch (error) {
-      process.nextTick(rethrow, error);
+      rethrow(error);
     }
   }
 
@@ -304,7 +308,7 @@ export class NodeClient implements Link, TransportOwner, EngineEvents {
     try {
       this.events.acknowledged(type, packetId, reasonCode);
     } catch (error) {
-      process.nextTick(rethrow, error);
+      rethrow(error);
     }
   }
 
