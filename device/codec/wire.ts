@@ -51,6 +51,9 @@ export function utf8Error(length: number): number {
 
 /** The wire size of a UTF-8 string field, or an error code for text MQTT cannot carry. */
 export function stringFieldSize(text: string): number {
+  if (typeof text !== "string") {
+    return errors.ERR_BAD_ARGUMENT;
+  }
   const length = utf8Length(text);
   if (length < 0) {
     return utf8Error(length);
@@ -74,7 +77,8 @@ export function binaryFieldSize(data: Bytes | null): number {
     return 2;
   }
   const length = bytesLength(data);
-  return length > 65535 ? errors.ERR_STRING_TOO_LONG : 2 + length;
+  // No whole length: what was given is no byte buffer.
+  return length > 65535 ? errors.ERR_STRING_TOO_LONG : isWhole(length, 0, 65535) ? 2 + length : errors.ERR_BAD_ARGUMENT;
 }
 
 /** Writes a binary data field whose size binaryFieldSize accepted. */

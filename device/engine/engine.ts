@@ -159,7 +159,7 @@ export class Engine {
     this.slotBytes = bytes.newBytes(storeSize);
     this.outbox = new box.Outbox(this.slotBytes, bytes.newColdBytes(messagesSize), slots, sizes.messageSlotSize);
     bytes.endBytesBlock();
-    this.random = new Random(this.optionsError === errors.OK ? options.seed : 1);
+    this.random = new Random(sizes.seed);
     for (let i = 0; i < sizes.subscriptionSlots; i++) {
       this.subscriptionFilters.push("");
     }
@@ -181,9 +181,10 @@ export class Engine {
 
   /**
    * Begin connecting, and keep the client connected until stop(). Returns OK; ERR_BAD_ARGUMENT for options
-   * the engine cannot run from (checkOptions); or the error that keeps the options' CONNECT from being encoded (ERR_BAD_ARGUMENT for a password without a user name in 3.1.1 or an
-   * empty client id with a persistent session, ERR_BUFFER_TOO_SMALL when it outgrows the transmit buffer,
-   * ...): no attempt is made, as every one would fail the same way.
+   * the engine cannot run from (checkOptions); or the error that keeps the options' CONNECT from being
+   * encoded (ERR_BAD_ARGUMENT for a password without a user name in 3.1.1, an empty client id with a
+   * persistent session or a field of the wrong type, ERR_BUFFER_TOO_SMALL when it outgrows the transmit
+   * buffer, ...): no attempt is made, as every one would fail the same way.
    */
   start(now: number): number {
     this.now = now;
@@ -192,9 +193,8 @@ export class Engine {
     }
     if (this.state === IDLE) {
       const length = this.encodeConnect();
-      if (!(length > 0)) {
-        // NaN: a field of a type the encoder does not know (a number for a password, ...).
-        return length < 0 ? length : errors.ERR_BAD_ARGUMENT;
+      if (length < 0) {
+        return length;
       }
       this.attempt = 0;
       this.openLink();
@@ -375,9 +375,9 @@ export class Engine {
     this.state = CONNECTING;
     this.lastReceived = now;
     const length = this.encodeConnect();
-    if (!(length > 0)) {
+    if (length < 0) {
       // The options changed since start() and no longer make a CONNECT: stop, as start() would have.
-      this.halt(length < 0 ? length : errors.ERR_BAD_ARGUMENT);
+      this.halt(length);
       return;
     }
     this.write(this.transmit, 0, length);
@@ -845,8 +845,8 @@ export class Engine {
   }
 
   private sendPublish(buffer: Bytes, offset: number, length: number): number {
-    if (!(length > 0)) {
-      return length < 0 ? length : errors.ERR_BAD_ARGUMENT;
+    if (length < 0) {
+      return length;
     }
     if (length > this.brokerMaximumPacketSize) {
       return errors.ERR_MESSAGE_TOO_LARGE;
@@ -883,7 +883,7 @@ export class Engine {
 
   /** Sends a packet encoded into the transmit buffer (or an encode error, which is a bug: dropped and counted). */
   private sendControl(length: number): void {
-    if (!(length > 0)) {
+    if (length < 0) {
       this.counters.drops++;
       return;
     }

@@ -224,7 +224,9 @@ describe.each(VERSIONS)("MQTT %i: connect", (version) => {
   });
 
   it("options that make no CONNECT: start() returns the encoder's error and attempts nothing", () => {
-    const cases: Array<[Partial<EngineOptions>, number]> = [[{ clientId: "x".repeat(600) }, ERR_BUFFER_TOO_SMALL]];
+    const cases: Array<[Partial<EngineOptions>, number]> = [[{ clientId: "x".repeat(600) }, ERR_BUFFER_TOO_SMALL],
+      // Fields of the wrong type (the encoder knows no length for them): a number as password or client id.
+      [{ username: "u", password: 7 as unknown as Uint8Array }, ERR_BAD_ARGUMENT], [{ clientId: 12345 as unknown as string }, ERR_BAD_ARGUMENT]];
     if (version === 4) {
       // 3.1.1 has no password without a user name ([MQTT-3.1.2-22]) and no empty client id for a persistent
       // session ([MQTT-3.1.3-7]); 5.0 has both (the broker assigns the id).
