@@ -3,30 +3,9 @@
 // takes, instead of a run that prints NaN or never ends. And one rule for ratios between two measurements,
 // so that a figure that measured nothing is said to be so rather than printed as Infinity or NaN.
 
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 
-/** An option's parser: a whole number from `min` to `max`; `why` says where a bound comes from. */
-export function wholeNumber(name: string, min: number, max: number, why = ""): (value: string) => number {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} takes a whole number from ${min.toLocaleString("en-US")} to ` +
-        `${max.toLocaleString("en-US")}${why === "" ? "" : ` (${why})`}, not "${value}".`);
-    }
-    return n;
-  };
-}
-
-/** An option's parser: a number above 0 and at most `max`. */
-export function positiveNumber(name: string, max: number): (value: string) => number {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
-      throw new InvalidArgumentError(`${name} takes a number above 0 and at most ${max.toLocaleString("en-US")}, not "${value}".`);
-    }
-    return n;
-  };
-}
+export { positiveNumber, wholeNumber } from "../simulator/parsers";
 
 /**
  * Reads `argv` (the arguments after the script) with `program`'s options and returns their values. A bad

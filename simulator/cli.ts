@@ -11,6 +11,7 @@ import { checkShards, MergeError, mergeReports } from "./merge";
 import { runFleet, PlanError } from "./run";
 import { renderText, reportFileProblem, writeReport } from "./report";
 import { shardSlice, shortestDuration } from "./scenario";
+import { positiveNumber, wholeNumber } from "./parsers";
 import type { BrokerTarget, Report, RunConfig, Sample, ScenarioName } from "./types";
 
 const SCENARIOS: ScenarioName[] = ["telemetry", "keepalive", "will", "qos", "mixed", "faults"];
@@ -18,15 +19,6 @@ const SCENARIOS: ScenarioName[] = ["telemetry", "keepalive", "will", "qos", "mix
 /** A setup problem the user can fix: printed as "error: ..." with exit code 2. */
 export class UsageError extends Error {}
 
-function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} takes a whole number from ${min.toLocaleString()} to ${max.toLocaleString()}, not "${value}".`);
-    }
-    return n;
-  };
-}
 
 /** The most devices a run may have: 100,000 fit this machine; beyond that, shards on several machines. */
 const MAX_DEVICES = 10_000_000;
@@ -109,15 +101,6 @@ function startTime(value: string): number {
   return time;
 }
 
-function positive(name: string, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0 || n > max) {
-      throw new InvalidArgumentError(`${name} takes a number above 0 and at most ${max}, not "${value}".`);
-    }
-    return n;
-  };
-}
 
 /** mqtt://host[:port] or mqtts://host[:port]; anything else is a UsageError saying what is accepted. */
 export function parseBrokerUrl(text: string): { host: string; port: number; secure: boolean } {
@@ -190,19 +173,19 @@ export function fleetCommand(): Command {
     .addOption(new Option("--broker <url>", "broker to test: mqtt://HOST:PORT or mqtts://HOST:PORT; give it again for a pool of brokers (default: embedded Aedes brokers on free loopback ports)")
       .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
     .addOption(new Option("--assign <how>", "how devices are spread over a pool of brokers").choices(["round-robin", "hash"]).default("round-robin"))
-    .addOption(new Option("--devices <n>", "number of simulated devices (of the whole fleet, when sharded)").default(1000).argParser(integer("--devices", 1, MAX_DEVICES)))
-    .addOption(new Option("--processes <n>", "child processes to run the devices in (default: as many as the open-file limit needs)").argParser(integer("--processes", 1, 256)))
+    .addOption(new Option("--devices <n>", "number of simulated devices (of the whole fleet, when sharded)").default(1000).argParser(wholeNumber("--devices", 1, MAX_DEVICES)))
+    .addOption(new Option("--processes <n>", "child processes to run the devices in (default: as many as the open-file limit needs)").argParser(wholeNumber("--processes", 1, 256)))
     .addOption(new Option("--shard <i/n>", "run only shard i of n (0-based) of the fleet; `starling merge` combines the shards' JSON reports").argParser(shard))
     .addOption(new Option("--source-ips <list>", "comma-separated local addresses to connect from, in turn (default: 127.0.0.0/8 addresses for a loopback broker)").argParser(sourceIps))
     .addOption(new Option("--scenario <name>", `what devices do: ${SCENARIOS.join(", ")}, or a JSON file of options`).default("mixed"))
-    .addOption(new Option("--qos <n>", "QoS of the devices' messages (the mixed scenario spreads 0, 1 and 2)").default(1).argParser(integer("--qos", 0, 2)))
-    .addOption(new Option("--rate <n>", "messages per second per device").default(1).argParser(positive("--rate", 1000)))
-    .addOption(new Option("--payload <bytes>", "bytes per message (at least 16, the observer's header)").default(64).argParser(integer("--payload", 16, 65536)))
-    .addOption(new Option("--duration <s>", "seconds of traffic after the ramp").default(20).argParser(positive("--duration", 86400)))
+    .addOption(new Option("--qos <n>", "QoS of the devices' messages (the mixed scenario spreads 0, 1 and 2)").default(1).argParser(wholeNumber("--qos", 0, 2)))
+    .addOption(new Option("--rate <n>", "messages per second per device").default(1).argParser(positiveNumber("--rate", 1000)))
+    .addOption(new Option("--payload <bytes>", "bytes per message (at least 16, the observer's header)").default(64).argParser(wholeNumber("--payload", 16, 65536)))
+    .addOption(new Option("--duration <s>", "seconds of traffic after the ramp").default(20).argParser(positiveNumber("--duration", 86400)))
     .addOption(new Option("--ramp <s>", "seconds over which the devices connect").default(5).argParser(nonNegative("--ramp", 3600)))
-    .addOption(new Option("--seed <n>", "seed of the run: the same seed replays the same schedule").default(1).argParser(integer("--seed", 0, 2147483646)))
+    .addOption(new Option("--seed <n>", "seed of the run: the same seed replays the same schedule").default(1).argParser(wholeNumber("--seed", 0, 2147483646)))
     .addOption(new Option("--protocol <version>", "MQTT version").choices(["3.1.1", "5"]).default("3.1.1"))
-    .addOption(new Option("--keepalive <s>", "devices' keep-alive in seconds").default(5).argParser(integer("--keepalive", 1, 65535)))
+    .addOption(new Option("--keepalive <s>", "devices' keep-alive in seconds").default(5).argParser(wholeNumber("--keepalive", 1, 65535)))
     .addOption(new Option("--keepalive-grace <s>", "seconds a broker may take past 1.5x keep-alive to drop a silent device (mosquitto 2.0 checks about every 5 s)").default(6).argParser(nonNegative("--keepalive-grace", 3600)))
     .addOption(new Option("--client-id <template>", "device client id; {i} is the device number").default("starling-{i}"))
     .addOption(new Option("--topic <template>", "device topic; {id} is the client id, {group} the device number / 1000").default("starling/{group}/{id}/telemetry"))
@@ -213,8 +196,8 @@ export function fleetCommand(): Command {
     .addOption(new Option("--insecure", "TLS: do not verify the broker's certificate"))
     .addOption(new Option("--username <name>", "user name for every device"))
     .addOption(new Option("--password <secret>", "password for every device (never printed or written to a report)"))
-    .addOption(new Option("--latency <ms>", "latency the fault proxy adds to every chunk, each way (puts the proxy between devices and broker)").argParser(integer("--latency", 0, 60000)))
-    .addOption(new Option("--jitter <ms>", "uniform jitter on top of --latency (bytes are never reordered)").argParser(integer("--jitter", 0, 60000)))
+    .addOption(new Option("--latency <ms>", "latency the fault proxy adds to every chunk, each way (puts the proxy between devices and broker)").argParser(wholeNumber("--latency", 0, 60000)))
+    .addOption(new Option("--jitter <ms>", "uniform jitter on top of --latency (bytes are never reordered)").argParser(wholeNumber("--jitter", 0, 60000)))
     .addOption(new Option("--broker-restart-cmd <command>", "the faults scenario: a shell command that restarts the external broker (the embedded one restarts itself)"))
     .addOption(new Option("--start-at <time>", "when the run's clock starts, an ISO 8601 time (e.g. 2026-11-25T21:00:00Z): shards given the same time start together (default: as soon as the devices' processes are ready)").argParser(startTime))
     .addOption(new Option("--report <file>", "write the report: FILE.json or FILE.html"))
@@ -255,14 +238,14 @@ export function resolveConfig(command: Command): RunConfig {
     if (!SCENARIOS.includes(scenario as ScenarioName)) {
       throw new UsageError(`the scenario file says scenario "${scenario}": it must be one of ${SCENARIOS.join(", ")}`);
     }
-    for (const [name, check] of [["devices", integer("devices", 1, MAX_DEVICES)], ["qos", integer("qos", 0, 2)], ["rate", positive("rate", 1000)],
-      ["payload", integer("payload", 16, 65536)], ["duration", positive("duration", 86400)], ["seed", integer("seed", 0, 2147483646)],
-      ["keepalive", integer("keepalive", 1, 65535)], ["ramp", nonNegative("ramp", 3600)],
+    for (const [name, check] of [["devices", wholeNumber("devices", 1, MAX_DEVICES)], ["qos", wholeNumber("qos", 0, 2)], ["rate", positiveNumber("rate", 1000)],
+      ["payload", wholeNumber("payload", 16, 65536)], ["duration", positiveNumber("duration", 86400)], ["seed", wholeNumber("seed", 0, 2147483646)],
+      ["keepalive", wholeNumber("keepalive", 1, 65535)], ["ramp", nonNegative("ramp", 3600)],
       ["keepaliveGrace", nonNegative("keepaliveGrace", 3600)]] as const) {
       values[name] = fileValue(check, values[name]);
     }
-    for (const [name, check] of [["latency", integer("latency", 0, 60000)], ["jitter", integer("jitter", 0, 60000)],
-      ["processes", integer("processes", 1, 256)], ["shard", shard], ["sourceIps", sourceIps],
+    for (const [name, check] of [["latency", wholeNumber("latency", 0, 60000)], ["jitter", wholeNumber("jitter", 0, 60000)],
+      ["processes", wholeNumber("processes", 1, 256)], ["shard", shard], ["sourceIps", sourceIps],
       ["assign", choice("assign", ["round-robin", "hash"])]] as Array<[string, (value: string) => unknown]>) {
       // An array in the file (sourceIps) is checked as the flag's comma-separated list.
       if (fromFile[name] !== undefined) values[name] = fileValue(check, Array.isArray(fromFile[name]) ? (fromFile[name] as unknown[]).join(",") : fromFile[name]);
