@@ -44,7 +44,10 @@ function program(broker: Broker, device: Device): string {
       options, {
         connected: function (sessionPresent) { print("connected " + sessionPresent); },
         disconnected: function (code) { print("disconnected " + code); },
-        message: function (m) { print("message " + starling.topicText(m) + " " + starling.payloadText(m)); },
+        message: function (m) {
+          print("message " + starling.topicText(m) + " " + starling.payloadText(m));
+          if (starling.payloadText(m) === "fail") throw new Error("the handler failed");
+        },
         acknowledged: function (type, id, reason) { print("ack " + type + " " + id + " " + reason); },
       });
     print("connect " + client.connect());
@@ -134,6 +137,28 @@ function suite(name: string, start: () => Promise<Broker>, speaks5: boolean): vo
           }
           expect(box.run("process.memory().usage")).toBe(before);
           expect(box.uncaught).toEqual([]);
+        });
+
+        it(`${tag}: a message handler that throws is reported at idle, after every message read with it is handled and acknowledged`, async () => {
+          const publisher = await observe(`${base}/unused`);
+          const box = device(bundles.get(flavour.file)!, { clientId: `${base}-throws`.replace(/\//g, "-"), protocolVersion: version, cleanStart: false });
+          await waitFor(() => printed(box, "connected").length === 1, "connected", box);
+          box.run(`client.subscribe(${JSON.stringify(`${base}/throws`)}, 1);`);
+          await waitFor(() => printed(box, "ack 9 ").length === 1, "SUBACK", box);
+          await Promise.all(["fail", "m2", "m3", "m4"].map((text) => publisher.publish(`${base}/throws`, text, 1)));
+          await waitFor(() => printed(box, "message").length === 4 && box.uncaught.length === 1, "four messages and one uncaught error", box);
+          expect(printed(box, "message")).toEqual(["fail", "m2", "m3", "m4"].map((text) => `message ${base}/throws ${text}`));
+          // Espruino's report of a rejected promise nobody handles, not the handler's exception escaping the socket's event.
+          expect(box.uncaught).toEqual(["Unhandled promise rejection: Error: the handler failed"]);
+          expect(printed(box, "disconnected")).toEqual([]);
+          // Every one was acknowledged: the session, resumed, is sent none of them again.
+          box.run("client.disconnect();");
+          await waitFor(() => printed(box, "disconnected").length === 1, "disconnected", box);
+          box.run("client.connect();");
+          await waitFor(() => printed(box, "connected").length === 2, "connected again", box);
+          expect(printed(box, "connected")[1]).toBe("connected true");
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          expect(printed(box, "message")).toHaveLength(4);
         });
 
         it(`${tag}: its will is published when the board dies, not when it disconnects`, async () => {

@@ -6,6 +6,7 @@ import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engin
 import { MQTT_3_1_1, MQTT5 } from "../../codec/constants";
 import { ERR_NOT_SUPPORTED, ERR_BAD_ARGUMENT } from "../../codec/errors";
 import { Bytes, newBytes, writeUtf8 } from "./bytes";
+import { GuardedEvents } from "../guarded-events";
 
 /** Espruino's net.Socket (also what tls.connect returns). */
 interface Socket {
@@ -74,7 +75,7 @@ function now(): number {
   return getTime() * 1000;
 }
 
-export class EspruinoClient implements Link {
+export class EspruinoClient extends GuardedEvents implements Link {
   readonly engine: Engine;
   /** The last socket error code (Espruino's, negative), or 0 since none. */
   lastSocketError = 0;
@@ -90,10 +91,12 @@ export class EspruinoClient implements Link {
   private readonly onLinkFailed: () => void;
 
   constructor(endpoint: Endpoint, options: EngineOptions, events: EngineEvents) {
+    super(events);
     this.endpoint = endpoint;
     this.version = options.protocolVersion;
     this.receive = newBytes(RECEIVE_CHUNK);
-    this.engine = new Engine(options, this, events);
+    // Its events are the application's, each called so that one that throws cannot stop the engine midway.
+    this.engine = new Engine(options, this, this);
     this.onTimer = () => {
       this.timer = null;
       this.engine.poll(now());

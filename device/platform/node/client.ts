@@ -4,11 +4,11 @@
 
 import { performance } from "node:perf_hooks";
 import { Engine, EngineEvents, EngineOptions, Link, Counters } from "../../engine";
-import type { Packet } from "../../codec";
 import { Bytes, copyBytes, utf8Length, writeUtf8 } from "../bytes";
 import { ERR_BAD_ARGUMENT } from "../../codec/errors";
 import { utf8Error } from "../../codec/wire";
 import { Endpoint, Transport, TransportOwner, openTransport } from "./transport";
+import { GuardedEvents } from "../guarded-events";
 
 export type { Endpoint };
 
@@ -63,14 +63,6 @@ function wakeClient(client: NodeClient): void {
 }
 
 const timers = new TimerClock();
-
-/**
- * Hands an exception from an application's handler back to the process once the current call is over: as a
- * rejected promise nobody handles, which Node raises as an uncaught exception after the running task.
- */
-function rethrow(error: unknown): void {
-  void Promise.reject(error);
-}
 
 /**
  * Coalesced output. A write per packet costs a system call per packet (on loopback also the reader's TCP
@@ -196,9 +188,8 @@ export function setWriteHold(milliseconds: number): number {
   return 0;
 }
 
-export class NodeClient implements Link, TransportOwner, EngineEvents {
+export class NodeClient extends GuardedEvents implements Link, TransportOwner {
   readonly engine: Engine;
-  private readonly events: EngineEvents;
   private readonly endpoint: Endpoint;
   private readonly clock: Clock;
   protected transport: Transport | null = null;
@@ -212,9 +203,9 @@ export class NodeClient implements Link, TransportOwner, EngineEvents {
   clockEntry: unknown = null;
 
   constructor(endpoint: Endpoint, options: EngineOptions, events: EngineEvents, clock?: Clock) {
+    super(events);
     this.endpoint = endpoint;
     this.clock = clock !== undefined ? clock : timers;
-    this.events = events;
     this.engine = new Engine(options, this, this);
   }
 
@@ -273,43 +264,6 @@ export class NodeClient implements Link, TransportOwner, EngineEvents {
 
   get counters(): Counters {
     return this.engine.counters;
-  }
-
-  // ---- the engine's events, handed on to the application's ----
-  // An exception from a handler reaches the process once the engine has finished the call it came from (an
-  // uncaught exception, as an EventEmitter's would be), so the engine never stops halfway through a read,
-  // with an acknowledgement unsent and the rest of the read unhandled.
-
-  connected(sessionPresent: boolean): void {
-    try {
-      this.events.connected(sessionPresent);
-    } catch (error) {
-      rethrow(error);
-    }
-  }
-
-  disconnected(code: number): void {
-    try {
-      this.events.disconnected(code);
-    } catch (error) {
-      rethrow(error);
-    }
-  }
-
-  message(packet: Packet): void {
-    try {
-      this.events.message(packet);
-    } catch (error) {
-      rethrow(error);
-    }
-  }
-
-  acknowledged(type: number, packetId: number, reasonCode: number): void {
-    try {
-      this.events.acknowledged(type, packetId, reasonCode);
-    } catch (error) {
-      rethrow(error);
-    }
   }
 
   // ---- the engine's link and clock ----

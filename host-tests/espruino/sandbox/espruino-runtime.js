@@ -468,6 +468,27 @@
     },
   };
 
+  // Espruino queues a rejection as an event; at that event a promise with no rejection handler raises
+  // "Unhandled promise rejection: VALUE" as an uncaught error (jswrap_promise.c). Promise.reject does the same
+  // here on the next timer turn (a promise rejected in any other way is not imitated: see README.md).
+  var nativeReject = Promise.reject;
+  Promise.reject = function (value) {
+    var promise = nativeReject.call(Promise, value);
+    var nativeThen = promise.then;
+    var handled = false;
+    promise.then = function (onFulfilled, onRejected) {
+      if (typeof onRejected === "function") handled = true;
+      return nativeThen.call(promise, onFulfilled, onRejected);
+    };
+    promise.catch = function (onRejected) { return promise.then(undefined, onRejected); };
+    // Node is not to report it: whether it was handled is Espruino's check below.
+    nativeThen.call(promise, undefined, function () {});
+    host.setTimer(function () {
+      if (!handled) host.uncaught("Unhandled promise rejection: " + String(value));
+    }, 0, false);
+    return promise;
+  };
+
   // What Espruino lacks (DESIGN.md, "The portable subset"): gone from this context.
   var missing = ["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "Symbol", "Proxy", "Reflect",
     "SharedArrayBuffer", "Atomics", "WebAssembly", "Intl", "BigInt", "BigInt64Array", "BigUint64Array",
