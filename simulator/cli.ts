@@ -7,7 +7,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { checkShards, MergeError, mergeReports } from "./merge";
+import { checkShards, MergeError, mergeReports, replayOptions } from "./merge";
+import { VERSION } from "./fleet";
 import { runFleet, PlanError } from "./run";
 import { renderText, reportFileProblem, writeReport } from "./report";
 import { shardSlice, shortestDuration } from "./scenario";
@@ -149,8 +150,11 @@ function readPemOption(option: string, file: string | undefined, what: RegExp, f
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
 
-/** Option values from a scenario file: the same names as the flags, in camelCase. */
-function readScenarioFile(file: string): Record<string, unknown> {
+/**
+ * Option values from a scenario file: the same names as the flags, in camelCase. Or from a report's JSON:
+ * the options of the run it reports (a report keeps no password: `passwordGiven` says one is on the command line).
+ */
+function readScenarioFile(file: string, passwordGiven: boolean): Record<string, unknown> {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -158,13 +162,25 @@ function readScenarioFile(file: string): Record<string, unknown> {
     throw new UsageError(`--scenario ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
       `check the path, or name one of ${SCENARIOS.join(", ")}`);
   }
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not an object");
-    return value as Record<string, unknown>;
   } catch (error) {
     throw new UsageError(`--scenario ${file}: not a JSON object of options (${(error as Error).message})`);
   }
+  const report = value as Partial<Report>;
+  if (typeof report.starling !== "string" || report.config === undefined || !Array.isArray(report.verdicts)) {
+    return value as Record<string, unknown>;
+  }
+  // A report: the run it reports, again.
+  const config = report.config;
+  if (config.password !== null && !passwordGiven) {
+    throw new UsageError(`--scenario ${file}: its run logged in with a password, which a report never holds: give --password again`);
+  }
+  console.log(`starling fleet: replaying the run of ${file} (started ${report.startedAt}, seed ${config.seed}); options given here override its own` +
+    (report.starling === VERSION ? "" : `; it was planned by starling ${report.starling}, this is ${VERSION}: the schedule may differ`));
+  return replayOptions(config);
 }
 
 export function fleetCommand(): Command {
@@ -223,7 +239,7 @@ export function resolveConfig(command: Command): RunConfig {
     if (!scenario.endsWith(".json")) {
       throw new UsageError(`--scenario "${scenario}" is not one of ${SCENARIOS.join(", ")} nor a .json file`);
     }
-    const fromFile = readScenarioFile(scenario);
+    const fromFile = readScenarioFile(scenario, command.getOptionValueSource("password") === "cli");
     const known = new Set(["scenario", ...command.options.map((option) => option.attributeName())]);
     const unknown = Object.keys(fromFile).filter((key) => !known.has(key));
     if (unknown.length > 0) {

@@ -12,41 +12,67 @@ export class MergeError extends Error {}
 type ReportedConfig = Report["config"];
 
 /**
- * Every option of a run, by its flag, and whether it defines the run: the devices, their schedule and what
- * is checked. Parts of one run agree on each option with a `show` (compared as it shows the value); those
- * without one may differ between parts: the report's file, how a machine spreads its devices over processes
- * and source addresses, how it logs in, and how it restarts an external broker (when is the run's timing).
+ * Every option of a run, by its flag: whether it defines the run, and how a replay of the run takes it.
+ * `show`: parts of one run agree on each option with one (compared as it shows the value); those without one
+ * may differ between parts: the report's file, how a machine spreads its devices over processes and source
+ * addresses, how it logs in, and how it restarts an external broker (when is the run's timing).
+ * `replay`: the option's value for the same run again, as a scenario file gives it (`starling fleet
+ * --scenario REPORT.json`), or undefined to leave it to the command line: where to write the report, this
+ * machine's processes and addresses, the start time (past), and what a report never holds (the password,
+ * the TLS files).
  */
-const RUN_OPTIONS: Record<keyof ReportedConfig, { flag: string; show: ((config: ReportedConfig) => string) | null }> = {
+const RUN_OPTIONS: Record<keyof ReportedConfig, {
+  flag: string;
+  show: ((config: ReportedConfig) => string) | null;
+  replay: (config: ReportedConfig) => unknown;
+}> = {
   // The pool, in order (devices are assigned by their place in it); how a machine verifies TLS is its own.
-  brokers: { flag: "--broker", show: (c) => (c.brokers.length === 0 ? "embedded" : c.brokers.map((b) => b.url).join(" ")) },
-  assign: { flag: "--assign", show: (c) => c.assign },
-  devices: { flag: "--devices", show: (c) => String(c.devices) },
+  brokers: { flag: "--broker", show: (c) => (c.brokers.length === 0 ? "embedded" : c.brokers.map((b) => b.url).join(" ")),
+    replay: (c) => (c.brokers.length === 0 ? undefined : c.brokers.map((b) => b.url)) },
+  assign: { flag: "--assign", show: (c) => c.assign, replay: (c) => c.assign },
+  devices: { flag: "--devices", show: (c) => String(c.devices), replay: (c) => c.devices },
   // The index differs from shard to shard; the count is the run's.
-  shard: { flag: "--shard", show: (c) => `i/${c.shard.count}` },
-  processes: { flag: "--processes", show: null },
-  sourceIps: { flag: "--source-ips", show: null },
-  scenario: { flag: "--scenario", show: (c) => c.scenario },
-  qos: { flag: "--qos", show: (c) => String(c.qos) },
-  rate: { flag: "--rate", show: (c) => String(c.rate) },
-  payload: { flag: "--payload", show: (c) => String(c.payload) },
-  duration: { flag: "--duration", show: (c) => String(c.duration) },
-  ramp: { flag: "--ramp", show: (c) => String(c.ramp) },
-  seed: { flag: "--seed", show: (c) => String(c.seed) },
-  protocol: { flag: "--protocol", show: (c) => (c.protocol === 5 ? "5" : "3.1.1") },
-  keepAlive: { flag: "--keepalive", show: (c) => String(c.keepAlive) },
-  keepAliveGrace: { flag: "--keepalive-grace", show: (c) => String(c.keepAliveGrace) },
-  username: { flag: "--username", show: null },
-  password: { flag: "--password", show: null },
-  clientId: { flag: "--client-id", show: (c) => c.clientId },
-  topic: { flag: "--topic", show: (c) => c.topic },
-  report: { flag: "--report", show: null },
-  latencyMs: { flag: "--latency", show: (c) => String(c.latencyMs) },
-  jitterMs: { flag: "--jitter", show: (c) => String(c.jitterMs) },
-  brokerRestartCommand: { flag: "--broker-restart-cmd", show: null },
-  startAt: { flag: "--start-at", show: (c) => ((c.startAt ?? null) === null ? "none" : new Date(c.startAt!).toISOString()) },
-  faultNoResend: { flag: "--fault-no-resend", show: (c) => (c.faultNoResend ? "on" : "off") },
+  shard: { flag: "--shard", show: (c) => `i/${c.shard.count}`, replay: (c) => `${c.shard.index}/${c.shard.count}` },
+  processes: { flag: "--processes", show: null, replay: () => undefined },
+  sourceIps: { flag: "--source-ips", show: null, replay: () => undefined },
+  scenario: { flag: "--scenario", show: (c) => c.scenario, replay: (c) => c.scenario },
+  qos: { flag: "--qos", show: (c) => String(c.qos), replay: (c) => c.qos },
+  rate: { flag: "--rate", show: (c) => String(c.rate), replay: (c) => c.rate },
+  payload: { flag: "--payload", show: (c) => String(c.payload), replay: (c) => c.payload },
+  duration: { flag: "--duration", show: (c) => String(c.duration), replay: (c) => c.duration },
+  ramp: { flag: "--ramp", show: (c) => String(c.ramp), replay: (c) => c.ramp },
+  seed: { flag: "--seed", show: (c) => String(c.seed), replay: (c) => c.seed },
+  protocol: { flag: "--protocol", show: (c) => (c.protocol === 5 ? "5" : "3.1.1"), replay: (c) => (c.protocol === 5 ? "5" : "3.1.1") },
+  keepAlive: { flag: "--keepalive", show: (c) => String(c.keepAlive), replay: (c) => c.keepAlive },
+  keepAliveGrace: { flag: "--keepalive-grace", show: (c) => String(c.keepAliveGrace), replay: (c) => c.keepAliveGrace },
+  username: { flag: "--username", show: null, replay: (c) => c.username ?? undefined },
+  password: { flag: "--password", show: null, replay: () => undefined },
+  clientId: { flag: "--client-id", show: (c) => c.clientId, replay: (c) => c.clientId },
+  topic: { flag: "--topic", show: (c) => c.topic, replay: (c) => c.topic },
+  report: { flag: "--report", show: null, replay: () => undefined },
+  latencyMs: { flag: "--latency", show: (c) => String(c.latencyMs), replay: (c) => c.latencyMs },
+  jitterMs: { flag: "--jitter", show: (c) => String(c.jitterMs), replay: (c) => c.jitterMs },
+  brokerRestartCommand: { flag: "--broker-restart-cmd", show: null, replay: (c) => c.brokerRestartCommand ?? undefined },
+  startAt: { flag: "--start-at", show: (c) => ((c.startAt ?? null) === null ? "none" : new Date(c.startAt!).toISOString()), replay: () => undefined },
+  faultNoResend: { flag: "--fault-no-resend", show: (c) => (c.faultNoResend ? "on" : "off"), replay: (c) => (c.faultNoResend ? true : undefined) },
 };
+
+/**
+ * The options that run the reported run again, keyed as a scenario file keys them (each flag's name in
+ * camelCase): the same devices, schedule, faults and checks. TLS is replayed as far as a report says
+ * (the server name, whether to verify); its files are not in it.
+ */
+export function replayOptions(config: ReportedConfig): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const { flag, replay } of Object.values(RUN_OPTIONS)) {
+    const value = replay(config);
+    if (value !== undefined) options[flag.slice(2).replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase())] = value;
+  }
+  const tls = config.brokers.find((broker) => broker.tls !== null)?.tls ?? null;
+  if (tls !== null && tls.servername !== null) options.servername = tls.servername;
+  if (tls !== null && !tls.verify) options.insecure = true;
+  return options;
+}
 
 /** How `other` differs from `first` in what defines a run (its starling version included: it plans the run), e.g. ["--seed 1 vs 2"]. */
 function differences(first: Report, other: Report): string[] {

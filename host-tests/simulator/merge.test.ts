@@ -1,7 +1,8 @@
 // `starling merge` as a user runs it: two shards of one run, started as separate `starling fleet` processes
 // at one --start-at and written to files of their own (as the README and the Kubernetes Job do), with a
 // whole run of the same seed beside them. The merge takes exactly every shard of one run; it refuses other
-// options, missing shards and a report folder that is not there, before it prints anything.
+// options, missing shards and a report folder that is not there, before it prints anything. And a report
+// given as the scenario (`starling fleet --scenario REPORT.json`) runs its run again.
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -152,5 +153,40 @@ describe("starling merge of shards run as separate processes", () => {
     expect(err()).toContain(`the folder ${absent} does not exist`);
     expect(out()).toBe("");
     expect(fs.existsSync(absent)).toBe(false);
+  });
+  it("runs a reported run again from its report (--scenario REPORT.json), a shard's as that shard; flags given win", async () => {
+    const again = path.join(directory(), "again.json");
+    const shardAgain = path.join(directory(), "shard-1-again.json");
+    const otherSeed = path.join(directory(), "other-seed.json");
+    const [run, shardRun, seedRun] = await Promise.all([
+      fleet(["--scenario", whole, "--report", again]),
+      fleet(["--scenario", files[1], "--report", shardAgain]),
+      fleet(["--scenario", whole, "--seed", "4", "--duration", "3", "--report", otherSeed]),
+    ]);
+    for (const finished of [run, shardRun, seedRun]) expect(finished.code, finished.out + finished.err).toBe(0);
+    expect(run.out).toContain(`starling fleet: replaying the run of ${whole} (started ${readJson(whole).startedAt}, seed 3)`);
+    // The same run: every option that defines it, the same devices, messages and checks. Not its start
+    // time (past), its report file, or the first shard's machine's processes and addresses.
+    const same = (original: Report, replayed: Report) => {
+      const { report: _a, startAt: _b, processes: _c, sourceIps: _d, ...defining } = original.config;
+      expect(replayed.config).toMatchObject(defining);
+      expect(replayed.config.startAt).toBeNull();
+      expect(replayed.slices).toEqual(original.slices);
+      expect(replayed.counts.published).toBe(original.counts.published);
+      expect(replayed.verdicts.map((v) => [v.name, v.pass, v.checked])).toEqual(original.verdicts.map((v) => [v.name, v.pass, v.checked]));
+    };
+    same(readJson(whole), readJson(again));
+    same(readJson(files[1]), readJson(shardAgain));
+    expect(readJson(shardAgain).config.shard).toEqual({ index: 1, count: 2 });
+    const overridden = readJson(otherSeed).config;
+    expect([overridden.seed, overridden.duration, overridden.devices, overridden.topic]).toEqual([4, 3, DEVICES, readJson(whole).config.topic]);
+  }, 60_000);
+
+  it("refuses to replay a run that logged in with a password unless --password is given again", async () => {
+    const one = readJson(whole);
+    const secret = path.join(directory(), "with-password.json");
+    writeReport({ ...one, config: { ...one.config, username: "device", password: "***" } }, secret);
+    expect(await main(["fleet", "--scenario", secret])).toBe(2);
+    expect(err()).toContain(`--scenario ${secret}: its run logged in with a password, which a report never holds: give --password again`);
   });
 });
