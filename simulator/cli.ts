@@ -12,7 +12,7 @@ import { VERSION } from "./fleet";
 import { runFleet, PlanError } from "./run";
 import { renderText, reportFileProblem, writeReport } from "./report";
 import { shardSlice, shortestDuration } from "./scenario";
-import { positiveNumber, wholeNumber } from "./parsers";
+import { nonNegativeNumber, positiveNumber, wholeNumber } from "./parsers";
 import type { BrokerTarget, Report, RunConfig, Sample, ScenarioName } from "./types";
 
 const SCENARIOS: ScenarioName[] = ["telemetry", "keepalive", "will", "qos", "mixed", "faults"];
@@ -80,17 +80,6 @@ function checkTemplates(clientId: string, topic: string): void {
     throw new UsageError(`--topic "${topic}": devices publish to it, so it must be a topic name: not empty, without the wildcards + and #, ` +
       `not starting with $ (the broker's own topics); e.g. "fleet/{group}/{id}/telemetry"`);
   }
-}
-
-/** A number from 0 to max (0 turns the thing off). */
-function nonNegative(name: string, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > max) {
-      throw new InvalidArgumentError(`${name} takes a number from 0 to ${max}, not "${value}".`);
-    }
-    return n;
-  };
 }
 
 /** --start-at: an ISO 8601 time with its zone, as epoch ms. */
@@ -198,11 +187,11 @@ export function fleetCommand(): Command {
     .addOption(new Option("--rate <n>", "messages per second per device").default(1).argParser(positiveNumber("--rate", 1000)))
     .addOption(new Option("--payload <bytes>", "bytes per message (at least 16, the observer's header)").default(64).argParser(wholeNumber("--payload", 16, 65536)))
     .addOption(new Option("--duration <s>", "seconds of traffic after the ramp").default(20).argParser(positiveNumber("--duration", 86400)))
-    .addOption(new Option("--ramp <s>", "seconds over which the devices connect").default(5).argParser(nonNegative("--ramp", 3600)))
+    .addOption(new Option("--ramp <s>", "seconds over which the devices connect").default(5).argParser(nonNegativeNumber("--ramp", 3600)))
     .addOption(new Option("--seed <n>", "seed of the run: the same seed replays the same schedule").default(1).argParser(wholeNumber("--seed", 0, 2147483646)))
     .addOption(new Option("--protocol <version>", "MQTT version").choices(["3.1.1", "5"]).default("3.1.1"))
     .addOption(new Option("--keepalive <s>", "devices' keep-alive in seconds").default(5).argParser(wholeNumber("--keepalive", 1, 65535)))
-    .addOption(new Option("--keepalive-grace <s>", "seconds a broker may take past 1.5x keep-alive to drop a silent device (mosquitto 2.0 checks about every 5 s)").default(6).argParser(nonNegative("--keepalive-grace", 3600)))
+    .addOption(new Option("--keepalive-grace <s>", "seconds a broker may take past 1.5x keep-alive to drop a silent device (mosquitto 2.0 checks about every 5 s)").default(6).argParser(nonNegativeNumber("--keepalive-grace", 3600)))
     .addOption(new Option("--client-id <template>", "device client id; {i} is the device number").default("starling-{i}"))
     .addOption(new Option("--topic <template>", "device topic; {id} is the client id, {group} the device number / 1000").default("starling/{group}/{id}/telemetry"))
     .addOption(new Option("--ca <file>", "TLS: certificate authority (PEM) to trust"))
@@ -256,8 +245,8 @@ export function resolveConfig(command: Command): RunConfig {
     }
     for (const [name, check] of [["devices", wholeNumber("devices", 1, MAX_DEVICES)], ["qos", wholeNumber("qos", 0, 2)], ["rate", positiveNumber("rate", 1000)],
       ["payload", wholeNumber("payload", 16, 65536)], ["duration", positiveNumber("duration", 86400)], ["seed", wholeNumber("seed", 0, 2147483646)],
-      ["keepalive", wholeNumber("keepalive", 1, 65535)], ["ramp", nonNegative("ramp", 3600)],
-      ["keepaliveGrace", nonNegative("keepaliveGrace", 3600)]] as const) {
+      ["keepalive", wholeNumber("keepalive", 1, 65535)], ["ramp", nonNegativeNumber("ramp", 3600)],
+      ["keepaliveGrace", nonNegativeNumber("keepaliveGrace", 3600)]] as const) {
       values[name] = fileValue(check, values[name]);
     }
     for (const [name, check] of [["latency", wholeNumber("latency", 0, 60000)], ["jitter", wholeNumber("jitter", 0, 60000)],

@@ -15,13 +15,24 @@ export function wholeNumber(name: string, min: number, max: number, why = ""): (
   };
 }
 
-/** A number above 0 and at most `max`. */
-export function positiveNumber(name: string, max: number): (value: string) => number {
+/** A number above 0 (or, with `zeroAllowed`, from 0) and at most `max`. */
+function numberUpTo(name: string, max: number, zeroAllowed: boolean): (value: string) => number {
+  const range = zeroAllowed ? `from 0 to ${max.toLocaleString("en-US")}` : `above 0 and at most ${max.toLocaleString("en-US")}`;
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
-      throw new InvalidArgumentError(`${name} takes a number above 0 and at most ${max.toLocaleString("en-US")}, not "${value}".`);
+    if (value.trim() === "" || !Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed) || n > max) {
+      throw new InvalidArgumentError(`${name} takes a number ${range}, not "${value}".`);
     }
     return n;
   };
+}
+
+/** A number above 0 and at most `max`. */
+export function positiveNumber(name: string, max: number): (value: string) => number {
+  return numberUpTo(name, max, false);
+}
+
+/** A number from 0 to `max`. */
+export function nonNegativeNumber(name: string, max: number): (value: string) => number {
+  return numberUpTo(name, max, true);
 }

@@ -308,7 +308,7 @@ describe("starling fleet on the command line", () => {
       [/90,000 devices over 1 source address/, /ephemeral ports/, /--source-ips with at least [2-9]/]],
     ["--source-ips with an address of another machine", () => ["--source-ips", "192.0.2.1"], [/--source-ips/, /192\.0\.2\.1 is not an address of this machine/, /127\.0\.0\.1/]],
     ["--devices 1e3", () => ["--devices", "1e3"], [/--devices/, /whole number/, /"1e3"/]],
-    ["--ramp -1", () => ["--ramp", "-1"], [/--ramp/, /from 0 to 3600/, /"-1"/]],
+    ["--ramp -1", () => ["--ramp", "-1"], [/--ramp/, /from 0 to 3,600/, /"-1"/]],
     ["--client-id without {i}", () => ["--client-id", "same"], [/--client-id "same" has no \{i\}/, /same client id/, /"same-\{i\}"/]],
     ["--client-id with an unknown placeholder", () => ["--client-id", "dev-{n}"], [/--client-id/, /\{n\} is not a placeholder/, /\{i\}/]],
     ["--topic with a wildcard", () => ["--topic", "a/+/{id}"], [/--topic "a\/\+\/\{id\}"/, /wildcards/]],
