@@ -294,7 +294,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const devices: SimulatedDevice[] = [];
   const endpoints = new Map<string, Endpoint>();
   const connects = shared.connects;
-  const tables = new RecordTables(plans.length, DEVICE_INFLIGHT_WINDOW + deviceQueueSlots(config), maxSequence);
+  const tables = new RecordTables(plans.length, deviceInflightWindow(config) + deviceQueueSlots(config), maxSequence);
   for (const plan of plans) {
     const options = deviceOptions(config, plan, password, offline);
     const record = new DeviceRecord(plan, tables, records.length);
@@ -505,15 +505,21 @@ function longestOutageMs(config: RunConfig): number {
   return (timeline.healAt - timeline.partitionAt) * 1000 + CONNECT_TIMEOUT_MS;
 }
 
-/** A device's outgoing QoS 1/2 messages in flight at once. */
-const DEVICE_INFLIGHT_WINDOW = 4;
+/**
+ * A device's outgoing QoS 1/2 messages in flight at once: those of half a second (a QoS 2 message holds its
+ * slot for two round trips, through the fault proxy's latency on a loaded machine), at least 2 (DESIGN.md:
+ * a window above 1) and at most 16. Each slot is a message's bytes in every device: sized to the rate.
+ */
+function deviceInflightWindow(config: RunConfig): number {
+  return Math.min(16, Math.max(2, Math.ceil(config.rate / 2)));
+}
 
 /**
  * A device's queue: room for the messages of the longest time it may spend without a link in the run
- * (longestOutageMs, then the backoff cap), and no more. The same for every device of a run.
+ * (longestOutageMs, then the backoff cap), and no more (at least 2). The same for every device of a run.
  */
 function deviceQueueSlots(config: RunConfig): number {
-  return Math.max(4, Math.ceil(config.rate * (longestOutageMs(config) + BACKOFF_MAX_MS) / 1000));
+  return Math.max(2, Math.ceil(config.rate * (longestOutageMs(config) + BACKOFF_MAX_MS) / 1000));
 }
 
 /**
@@ -543,7 +549,7 @@ export function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uin
   options.subscriptionSlots = 0;
   // A PUBLISH's fixed header (up to 5 bytes), topic length and packet id (4), the topic and the payload.
   options.messageSlotSize = config.payload + Buffer.byteLength(plan.topic) + 9;
-  options.inflightWindow = DEVICE_INFLIGHT_WINDOW;
+  options.inflightWindow = deviceInflightWindow(config);
   options.queueSlots = deviceQueueSlots(config);
   options.resendOnReconnect = !config.faultNoResend;
   const will = new Will();
