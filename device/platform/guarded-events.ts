@@ -3,7 +3,8 @@
 // unsent and the rest of its packets unhandled. So each handler runs in try/catch, and its exception is
 // handed back to the runtime once the current task is over, as a rejected promise nobody handles: Node
 // raises it as an uncaught exception, Espruino reports "Unhandled promise rejection" at idle (jswrap_promise.c
-// queues the rejection as an event). The NodeMCU driver does the same with pcall (nodemcu/client.ts).
+// queues the rejection as an event). NodeMCU has its own rule: an error in a callback restarts the board
+// (node.setonerror), so its driver leaves errors to the firmware.
 
 import type { EngineEvents } from "../engine";
 import type { Packet } from "../codec/packets";
