@@ -421,7 +421,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(renderText(report, process.stdout.isTTY === true));
     if (config.report !== null) {
       writeReport(report, config.report);
-      console.log(`report written to ${config.report}`);
+      console.log(`report written to ${config.report}` +
+        (config.report.endsWith(".json") ? ` (the same run again: starling fleet --scenario ${config.report})` : ""));
     }
     result = report.pass ? 0 : 1;
   }));
