@@ -12,7 +12,7 @@ import type { Transport } from "../device/platform/node/transport";
 import { FleetClock, Task } from "./clock";
 import { proportionalSetSize } from "./memory";
 import { FaultProxy } from "./faults/proxy";
-import { DeviceRecord, Observer, RecordTables, willDue, writeHeader } from "./observer";
+import { DeviceRecord, Observer, OrderExemption, RecordTables, willDue, writeHeader } from "./observer";
 import { DevicePlan, GROUP_SIZE, Slice, expand, faultTimeline, keepAliveBound, planSlice, seededRandom, usesProxy } from "./scenario";
 import type { Report, RunConfig, Sample } from "./types";
 
@@ -201,7 +201,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const clock = new FleetClock();
   const plans = planSlice(config, slice, run.endpoints.length);
   const maxSequence = Math.ceil(config.rate * (config.duration + 1)) + 1;
-  const observer = new Observer(plans, maxSequence);
+  const observer = new Observer(plans, maxSequence, restartExempt(config, run.startAt));
   const epoch = performance.timeOrigin;
   const runStart = run.startAt - epoch;
   const at = (seconds: number) => runStart + seconds * 1000;
@@ -371,7 +371,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   clearInterval(ticker);
   sample();
 
-  const verdicts = observer.verdicts(records, keepAliveBound(config) * 1000, epoch, restartExempt(config));
+  const verdicts = observer.verdicts(records, keepAliveBound(config) * 1000, epoch);
   let reconnects = 0;
   for (const device of devices) {
     reconnects += device.engine.counters.reconnects;
@@ -463,20 +463,23 @@ const CONNECT_TIMEOUT_MS = new EngineOptions().connectTimeoutMs;
 const BACKOFF_MAX_MS = 5000;
 
 /**
- * The messages the order verdict does not hold against a run with a broker restart: those still in flight
- * when it crashed (published up to RESTART_IN_FLIGHT_S before) and those published until devices and
- * observers are surely back. A broker that comes back replays what it stored for a resumed subscriber while
- * new messages flow (Aedes does), so one of them can arrive after a later one; delivery (qos1, qos2) is
- * still checked for every message.
+ * The late first deliveries the order verdict does not hold against a run with a broker restart. A broker
+ * that comes back replays what it stored for a resumed subscriber while new messages flow (Aedes does), so a
+ * stored message can arrive after a later live one. Exempt are the messages that can meet that: those still
+ * in flight when it crashed (published up to RESTART_IN_FLIGHT_S before) or published until devices and
+ * observers are surely back, and those first delivered in that time whenever they were published (a
+ * partitioned device whose connect attempt the partition swallowed sends its backlog only then). Delivery
+ * (qos1, qos2) is still checked for every message, and order for every one delivered before the crash.
  */
-function restartExempt(config: RunConfig): (record: DeviceRecord, sequence: number) => boolean {
+export function restartExempt(config: RunConfig, runStartEpochMs: number): OrderExemption {
   if (config.scenario !== "faults") return () => false;
   const timeline = faultTimeline(config);
   const from = timeline.restartAt - RESTART_IN_FLIGHT_S;
   const until = timeline.restartAt + (timeline.downMs + CONNECT_TIMEOUT_MS + BACKOFF_MAX_MS) / 1000;
-  return (record, sequence) => {
-    const scheduled = record.plan.firstPublishAt + sequence / config.rate;
-    return scheduled >= from && scheduled <= until;
+  return (plan, sequence, deliveredAt) => {
+    const scheduled = plan.firstPublishAt + sequence / config.rate;
+    const delivered = (deliveredAt - runStartEpochMs) / 1000;
+    return (scheduled >= from && scheduled <= until) || (delivered >= timeline.restartAt && delivered <= until);
   };
 }
 

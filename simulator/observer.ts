@@ -14,6 +14,12 @@ import { readUtf8 } from "../device/platform/bytes";
 import type { DevicePlan, FateKind } from "./scenario";
 import type { Counterexample, LatencySummary, Verdict } from "./types";
 
+/**
+ * Whether device `plan`'s message `sequence`, first delivered at `deliveredAt` (epoch ms) after a later one,
+ * is not held against the order verdict.
+ */
+export type OrderExemption = (plan: DevicePlan, sequence: number, deliveredAt: number) => boolean;
+
 /** Every message starts with this header: device index, sequence number, scheduled send time. */
 export const HEADER_BYTES = 16;
 
@@ -150,11 +156,16 @@ export class Observer {
   private readonly lastFirstDelivery: Int32Array;
   /** When the will arrived (epoch ms), or -1. */
   private readonly willAt: Float64Array;
-  /** Up to 3 sequence numbers delivered after a later one, for the devices that had any. */
+  /** Up to 3 sequence numbers delivered after a later one (and not exempt), for the devices that had any. */
   private readonly outOfOrder = new Map<number, number[]>();
   private readonly willTopics = new Map<string, number>();
+  private readonly plans: DevicePlan[];
+  private readonly orderExempt: OrderExemption;
 
-  constructor(plans: DevicePlan[], maxSequence: number) {
+  /** `orderExempt` names the late first deliveries the order verdict does not count (see fleet.ts). */
+  constructor(plans: DevicePlan[], maxSequence: number, orderExempt: OrderExemption = () => false) {
+    this.plans = plans;
+    this.orderExempt = orderExempt;
     this.first = plans.length > 0 ? plans[0].index : 0;
     this.devices = plans.length;
     this.maxSequence = maxSequence;
@@ -200,7 +211,7 @@ export class Observer {
       // Latency from the scheduled send time, not the actual one: a stalled sender shows as latency
       // instead of hiding it (no coordinated omission).
       this.latency.recordValue(Math.max(1, Math.round((now - scheduledAt) * 1000)));
-      if (sequence < this.lastFirstDelivery[position]) {
+      if (sequence < this.lastFirstDelivery[position] && !this.orderExempt(this.plans[position], sequence, now)) {
         const early = this.outOfOrder.get(position);
         if (early === undefined) this.outOfOrder.set(position, [sequence]);
         else if (early.length < 3) early.push(sequence);
@@ -223,12 +234,8 @@ export class Observer {
     return this.willAt[device - this.first] >= 0;
   }
 
-  /**
-   * The verdicts. `orderExempt(record, sequence)` names messages whose late arrival the order verdict does
-   * not count (those published while the run had its broker down: see fleet.ts).
-   */
-  verdicts(records: DeviceRecord[], keepAliveBoundMs: number, epoch: number,
-    orderExempt: (record: DeviceRecord, sequence: number) => boolean = () => false): Verdict[] {
+  /** The verdicts. */
+  verdicts(records: DeviceRecord[], keepAliveBoundMs: number, epoch: number): Verdict[] {
     const verdicts: Verdict[] = [];
     const add = (name: string, checked: number, what: string, examples: Counterexample[], failures: number) => {
       verdicts.push(verdict(name, what, checked, failures, examples));
@@ -275,7 +282,6 @@ export class Observer {
     for (const record of records) {
       orderChecked++;
       for (const sequence of this.outOfOrder.get(record.plan.index - this.first) ?? []) {
-        if (orderExempt(record, sequence)) continue;
         order.push({ device: record.plan.id, message: sequence, expected: "delivered after the messages published before it",
           observed: "delivered after a later message" });
       }

@@ -207,9 +207,11 @@ function messageFrom<T>(child: ChildProcess, type: string, what: string): Promis
       cleanup();
       reject(new Error(`${what} ended before it was done (exit code ${code}${signal !== null ? `, signal ${signal}` : ""})`));
     };
-    const cleanup = () => { child.off("message", onMessage); child.off("exit", onExit); };
+    // "close", not "exit": a child that sends its report and exits at once can be seen to exit before its
+    // last message is read from the IPC channel; "close" comes after the channel is closed and read.
+    const cleanup = () => { child.off("message", onMessage); child.off("close", onExit); };
     child.on("message", onMessage);
-    child.on("exit", onExit);
+    child.on("close", onExit);
   });
 }
 
