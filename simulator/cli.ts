@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { checkShards, MergeError, mergeReports, replayOptions } from "./merge";
 import { VERSION } from "./fleet";
 import { runFleet, PlanError } from "./run";
-import { renderText, reportFileProblem, writeReport } from "./report";
+import { renderText, reportDataOfHtml, reportFileProblem, writeReport } from "./report";
 import { shardSlice, shortestDuration } from "./scenario";
 import { nonNegativeNumber, positiveNumber, wholeNumber } from "./parsers";
 import type { BrokerTarget, Report, RunConfig, Sample, ScenarioName } from "./types";
@@ -140,17 +140,28 @@ function readPemOption(option: string, file: string | undefined, what: RegExp, f
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
 
 /**
- * Option values from a scenario file: the same names as the flags, in camelCase. Or from a report's JSON:
- * the options of the run it reports (a report keeps no password: `passwordGiven` says one is on the command line).
+ * A file's text for JSON.parse: as it is, or from an HTML report (.html) the report it holds. A UsageError
+ * starting with `label` says why there is none.
  */
-function readScenarioFile(file: string, passwordGiven: boolean): Record<string, unknown> {
+function readJsonText(file: string, label: string, fix: string): string {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
-    throw new UsageError(`--scenario ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
-      `check the path, or name one of ${SCENARIOS.join(", ")}`);
+    throw new UsageError(`${label}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})${fix}`);
   }
+  if (path.extname(file).toLowerCase() !== ".html") return text;
+  const data = reportDataOfHtml(text);
+  if (data === null) throw new UsageError(`${label}: an HTML page that holds no starling fleet report (the page of --report FILE.html does)`);
+  return data;
+}
+
+/**
+ * Option values from a scenario file: the same names as the flags, in camelCase. Or from a report's JSON:
+ * the options of the run it reports (a report keeps no password: `passwordGiven` says one is on the command line).
+ */
+function readScenarioFile(file: string, passwordGiven: boolean): Record<string, unknown> {
+  const text = readJsonText(file, `--scenario ${file}`, `: check the path, or name one of ${SCENARIOS.join(", ")}`);
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
@@ -225,8 +236,8 @@ export function resolveConfig(command: Command): RunConfig {
   let values: Record<string, unknown> = { ...options };
   let scenario = String(options.scenario);
   if (!SCENARIOS.includes(scenario as ScenarioName)) {
-    if (!scenario.endsWith(".json")) {
-      throw new UsageError(`--scenario "${scenario}" is not one of ${SCENARIOS.join(", ")} nor a .json file`);
+    if (!scenario.endsWith(".json") && !scenario.endsWith(".html")) {
+      throw new UsageError(`--scenario "${scenario}" is not one of ${SCENARIOS.join(", ")} nor a .json file (or a report, .json or .html)`);
     }
     const fromFile = readScenarioFile(scenario, command.getOptionValueSource("password") === "cli");
     const known = new Set(["scenario", ...command.options.map((option) => option.attributeName())]);
@@ -338,8 +349,8 @@ export function resolveConfig(command: Command): RunConfig {
 
 export function mergeCommand(): Command {
   return new Command("merge")
-    .description("Combine the JSON reports of a sharded run (starling fleet --shard i/n --report FILE.json) into the report of the whole run.")
-    .argument("<reports...>", "the JSON reports of every shard of the run, each once")
+    .description("Combine the reports of a sharded run (starling fleet --shard i/n --report FILE.json or FILE.html) into the report of the whole run.")
+    .argument("<reports...>", "the reports of every shard of the run, each once (JSON, or the HTML pages that hold them)")
     .addOption(new Option("--report <file>", "write the merged report: FILE.json or FILE.html").argParser((file: string) => {
       const problem = reportFileProblem(file);
       if (problem !== null) throw new InvalidArgumentError(`${problem}.`);
@@ -349,24 +360,19 @@ export function mergeCommand(): Command {
     .hook("preAction", (command) => checkShards((command.processedArgs[0] as string[]).map(readReport)));
 }
 
-/** A shard's JSON report, or a UsageError saying what is wrong with the file. */
+/** A shard's report (its JSON, or the HTML page that holds it), or a UsageError saying what is wrong with the file. */
 function readReport(file: string): Report {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
+  const text = readJsonText(file, file, "");
   let report: Report;
   try {
     report = JSON.parse(text) as Report;
   } catch (error) {
-    throw new UsageError(`${file}: not JSON (${(error as Error).message}); give the .json reports of starling fleet --report`);
+    throw new UsageError(`${file}: not JSON (${(error as Error).message}); give the reports of starling fleet --report (.json, or the .html page that holds one)`);
   }
   if (report === null || typeof report !== "object" || typeof report.starling !== "string" || !Array.isArray(report.slices) ||
     typeof report.latencyMs?.histogram !== "string") {
     throw new UsageError(`${file}: not a starling fleet report with device slices and a latency histogram (older versions wrote none): ` +
-      "give the .json reports of starling fleet --report");
+      "give the reports of starling fleet --report (.json, or the .html page that holds one)");
   }
   return report;
 }
@@ -421,8 +427,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(renderText(report, process.stdout.isTTY === true));
     if (config.report !== null) {
       writeReport(report, config.report);
-      console.log(`report written to ${config.report}` +
-        (config.report.endsWith(".json") ? ` (the same run again: starling fleet --scenario ${config.report})` : ""));
+      console.log(`report written to ${config.report} (the same run again: starling fleet --scenario ${config.report})`);
     }
     result = report.pass ? 0 : 1;
   }));

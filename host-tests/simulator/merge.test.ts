@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../simulator/cli";
+import { fleetCommand, main, resolveConfig } from "../../simulator/cli";
 import { writeReport } from "../../simulator/report";
 import { shardSlice } from "../../simulator/scenario";
 import type { Report } from "../../simulator/types";
@@ -181,6 +181,25 @@ describe("starling merge of shards run as separate processes", () => {
     const overridden = readJson(otherSeed).config;
     expect([overridden.seed, overridden.duration, overridden.devices, overridden.topic]).toEqual([4, 3, DEVICES, readJson(whole).config.topic]);
   }, 60_000);
+
+  it("takes an HTML report as well as its JSON: to replay its run, and to merge", async () => {
+    const resolved = (file: string) => {
+      const command = fleetCommand().exitOverride();
+      command.parse(["--scenario", file], { from: "user" });
+      return resolveConfig(command);
+    };
+    const page = path.join(directory(), "whole.html");
+    writeReport(readJson(whole), page);
+    expect(resolved(page)).toEqual(resolved(whole));
+    const shardPage = path.join(directory(), "shard-1.html");
+    writeReport(readJson(files[1]), shardPage);
+    const merged = path.join(directory(), "merged-from-html.json");
+    expect(await main(["merge", files[0], shardPage, "--report", merged]), err()).toBe(0);
+    for (const key of ["devices", "connected", "published"] as const) expect(readJson(merged).counts[key], key).toBe(readJson(whole).counts[key]);
+    const other = path.join(directory(), "not-a-report.html");
+    fs.writeFileSync(other, "<!doctype html><p>hello</p>");
+    expect(() => resolved(other)).toThrow(`--scenario ${other}: an HTML page that holds no starling fleet report`);
+  });
 
   it("refuses to replay a run that logged in with a password unless --password is given again", async () => {
     const one = readJson(whole);
