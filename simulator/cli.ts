@@ -254,25 +254,17 @@ export function resolveConfig(command: Command): RunConfig {
     if (!SCENARIOS.includes(scenario as ScenarioName)) {
       throw new UsageError(`the scenario file says scenario "${scenario}": it must be one of ${SCENARIOS.join(", ")}`);
     }
-    for (const [name, check] of [["devices", wholeNumber("devices", 1, MAX_DEVICES)], ["qos", wholeNumber("qos", 0, 2)], ["rate", positiveNumber("rate", 1000)],
-      ["payload", wholeNumber("payload", 16, 65536)], ["duration", positiveNumber("duration", 86400)], ["seed", wholeNumber("seed", 0, 2147483646)],
-      ["keepalive", wholeNumber("keepalive", 1, 65535)], ["ramp", nonNegativeNumber("ramp", 3600)],
-      ["keepaliveGrace", nonNegativeNumber("keepaliveGrace", 3600)]] as const) {
-      values[name] = fileValue(check, values[name]);
+    // Each value the file gives is checked as its flag's is, by the flag's own choices or parser (so the two
+    // cannot drift apart); an array (sourceIps) as the flag's comma-separated list. --broker, a flag given
+    // once per broker, takes a string or a list as it is.
+    for (const option of command.options) {
+      const name = option.attributeName();
+      const raw = fromFile[name];
+      if (raw === undefined || name in explicit || name === "broker") continue;
+      const text = Array.isArray(raw) ? raw.join(",") : String(raw);
+      if (option.argChoices !== undefined) values[name] = fileValue(choice(option.long!, option.argChoices), text);
+      else if (option.parseArg !== undefined) values[name] = fileValue((value) => option.parseArg!(value, undefined), text);
     }
-    for (const [name, check] of [["latency", wholeNumber("latency", 0, 60000)], ["jitter", wholeNumber("jitter", 0, 60000)],
-      ["processes", wholeNumber("processes", 1, 256)], ["shard", shard], ["sourceIps", sourceIps],
-      ["assign", choice("assign", ["round-robin", "hash"])]] as Array<[string, (value: string) => unknown]>) {
-      // An array in the file (sourceIps) is checked as the flag's comma-separated list.
-      if (fromFile[name] !== undefined) values[name] = fileValue(check, Array.isArray(fromFile[name]) ? (fromFile[name] as unknown[]).join(",") : fromFile[name]);
-    }
-    // Text in the file; a number when the command line gave it.
-    if (typeof values.startAt === "string") values.startAt = fileValue(startTime, values.startAt);
-    const protocol = String(values.protocol);
-    if (protocol !== "3.1.1" && protocol !== "5") {
-      throw new UsageError(`the scenario file says protocol ${JSON.stringify(values.protocol)}: write "3.1.1" or 5`);
-    }
-    values.protocol = protocol;
   }
   const keepAlive = values.keepalive as number;
   const grace = values.keepaliveGrace as number;
