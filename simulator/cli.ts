@@ -347,9 +347,7 @@ export function mergeCommand(): Command {
       const problem = reportFileProblem(file);
       if (problem !== null) throw new InvalidArgumentError(`${problem}.`);
       return file;
-    }))
-    // Before the merge (the action): a merge of fewer than all the shards would pass part of the fleet off as the whole run.
-    .hook("preAction", (command) => checkShards((command.processedArgs[0] as string[]).map(readReport)));
+    }));
 }
 
 /** A shard's report (its JSON, or the HTML page that holds it), or a UsageError saying what is wrong with the file. */
@@ -424,7 +422,10 @@ export async function main(argv: string[]): Promise<number> {
     result = report.pass ? 0 : 1;
   }));
   program.addCommand(mergeCommand().exitOverride().action((files: string[], options: { report?: string }) => {
-    const report = mergeReports(files.map(readReport));
+    const parts = files.map(readReport);
+    // Every shard, each once: a merge of fewer would pass part of the fleet off as the whole run.
+    checkShards(parts);
+    const report = mergeReports(parts);
     console.log(renderText(report, process.stdout.isTTY === true, options.report ?? null));
     if (options.report !== undefined) {
       writeReport(report, options.report);

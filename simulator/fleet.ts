@@ -176,7 +176,6 @@ export interface SliceRun {
   sourceIps: string[];
 }
 
-/** Why the observer could not connect, in words that say what to do. */
 /** What a failed connection to the broker means and what to do, from the socket's error or the engine's code. */
 function brokerProblem(cause: string, client: NodeClient): string {
   const code = client.engine.lastReasonCode;

@@ -18,6 +18,7 @@ import type { Endpoint } from "../device/platform/node/client";
 import { startEmbeddedBroker, EmbeddedBroker } from "./broker";
 import type { SliceRun } from "./fleet";
 import { mergeReports } from "./merge";
+import { verdict } from "./observer";
 import { FaultProxy } from "./faults/proxy";
 import { runRestartCommand } from "./faults/restart-command";
 import { Slice, faultTimeline, part, shardSlice, usesProxy } from "./scenario";
@@ -342,7 +343,7 @@ function scheduleRestart(config: RunConfig, brokers: BrokerPool, startAt: number
   }, startAt + timeline.restartAt * 1000 - Date.now());
   return {
     timer,
-    verdict: () => ({ name: "restart", pass: failed === 0, what, checked: 1, failures: failed, detail: `${what}: ${outcome}`, counterexamples: [] }),
+    verdict: () => ({ ...verdict("restart", what, 1, failed, []), detail: `${what}: ${outcome}` }),
   };
 }
 
