@@ -15,12 +15,13 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { buildFlavour, ESPRUINO_TARGET, FLAVOURS, OUT_DIR, ROOT } from "./build";
 import { BoardProfile, describeMemory, espruinoBoards, loadProfile, memoryUse, MemoryUse } from "../boards/espruino/profile";
+import { SETTINGS_FILE } from "../boards/espruino/settings";
 
 const FIRMWARE = path.join(ROOT, "boards/espruino/firmware.ts");
 
 /** The Storage names the firmware uses: require("starling") and its settings file. */
 export const MODULE_STORAGE_NAME = "starling";
-export const SETTINGS_STORAGE_NAME = "starling.json";
+export const SETTINGS_STORAGE_NAME = SETTINGS_FILE;
 /** Espruino runs the Storage file .boot0 at every boot. */
 export const BOOT_STORAGE_NAME = ".boot0";
 

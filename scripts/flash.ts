@@ -18,6 +18,7 @@ import { pathToFileURL } from "node:url";
 import { FLAVOURS, OUT_DIR, ROOT } from "./build";
 import type { Manifest } from "./build-boards";
 import { BOARDS_DIR, espruinoBoards, loadProfile, profileOptions } from "../boards/espruino/profile";
+import { MIN_SECONDS, MAX_SECONDS } from "../boards/espruino/settings";
 
 /** Espruino's serial console on ESP32 and ESP8266. */
 const BAUD = 115200;
@@ -25,9 +26,6 @@ const BAUD = 115200;
 const AFTER_UPLOAD = "load()";
 /** Bluetooth LE addresses, as the Espruino tools take them for --port. */
 const BLUETOOTH_ADDRESS = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-/** The shortest and longest telemetry interval: the firmware's (boards/espruino/firmware.ts MIN_SECONDS, MAX_SECONDS). */
-const MIN_SECONDS = 1;
-const MAX_SECONDS = 86400;
 
 export class FlashError extends Error {}
 

@@ -15,6 +15,7 @@ import type { EspruinoClient, Endpoint } from "../../device/platform/espruino/cl
 import type { EngineOptions } from "../../device/engine/options";
 import type { Will, Packet } from "../../device/codec/packets";
 import type { ClientSizes } from "./profile";
+import { SETTINGS_FILE, MIN_SECONDS, MAX_SECONDS } from "./settings";
 
 /** What starling.json in Storage holds (boards/README.md). */
 interface Settings {
@@ -63,14 +64,10 @@ declare const process: { memory(): { usage: number; free: number; total: number 
 /** The board's profile, put in by the build (scripts/build-boards.ts). */
 declare const PROFILE: { name: string; client: ClientSizes; memory: { total: number } };
 
-const SETTINGS_FILE = "starling.json";
 /** WiFi: a join that has not succeeded after this long is abandoned and retried. */
 const JOIN_TIMEOUT_MS = 20000;
 const WIFI_BACKOFF_INITIAL_MS = 1000;
 const WIFI_BACKOFF_MAX_MS = 60000;
-/** The shortest and longest telemetry interval a command may set. */
-const MIN_SECONDS = 1;
-const MAX_SECONDS = 86400;
 
 const Storage = require("Storage");
 const wifi = require("Wifi");
