@@ -12,9 +12,9 @@ import { spawn } from "node:child_process";
 import { Command } from "commander";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { Engine } from "../device/engine";
+import { Engine, EngineOptions } from "../device/engine";
 import { openTransport, Transport } from "../device/platform/node/transport";
-import { deviceOptions } from "../simulator/fleet";
+import { deviceOptions, sliceOptions } from "../simulator/fleet";
 import { bundledModule } from "../simulator/run";
 import { planSlice } from "../simulator/scenario";
 import type { RunConfig } from "../simulator/types";
@@ -70,10 +70,14 @@ const FLEET: RunConfig = {
   latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, faultNoResend: false,
 };
 
+/** The options every device of the slice shares (simulator/fleet.ts sliceOptions), made once. */
+let common: EngineOptions | null = null;
+
 /** Device i's engine, with the options the fleet gives it (simulator/fleet.ts deviceOptions). */
 function deviceEngine(i: number): Engine {
   const [plan] = planSlice(FLEET, { first: i, end: i + 1 });
-  return new Engine(deviceOptions(FLEET, plan, null, OFFLINE), { open() {}, write() {}, close() {} },
+  common ??= sliceOptions(FLEET, planSlice(FLEET, { first: 0, end: FLEET.devices }), null, OFFLINE);
+  return new Engine(deviceOptions(common, plan, OFFLINE), { open() {}, write() {}, close() {} },
     { connected() {}, disconnected() {}, message() {}, acknowledged() {} });
 }
 

@@ -294,8 +294,9 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const endpoints = new Map<string, Endpoint>();
   const connects = shared.connects;
   const tables = new RecordTables(plans.length, deviceInflightWindow(config) + deviceQueueSlots(config), maxSequence);
+  const commonOptions = sliceOptions(config, plans, password, offline);
   for (const plan of plans) {
-    const options = deviceOptions(config, plan, password, offline);
+    const options = deviceOptions(commonOptions, plan, offline);
     const record = new DeviceRecord(plan, tables, records.length);
     records.push(record);
     const fleetDevice = new FleetDevice(shared, plan, record);
@@ -535,25 +536,48 @@ function connectSizeBound(plan: DevicePlan, username: string | null, password: U
     (username === null ? 0 : Buffer.byteLength(username)) + (password === null ? 0 : password.length);
 }
 
-/** A device sized like a small board, since a run may hold 100,000 of them. */
-export function deviceOptions(config: RunConfig, plan: DevicePlan, password: Uint8Array | null, offline: Uint8Array): EngineOptions {
+/**
+ * What the devices of a slice are given alike, sized like a small board, since a run may hold 100,000 of
+ * them: the prototype of each device's options (deviceOptions). Its buffers fit the slice's longest CONNECT
+ * and topic, so a device's own options need not hold sizes of their own.
+ */
+export function sliceOptions(config: RunConfig, plans: DevicePlan[], password: Uint8Array | null, offline: Uint8Array): EngineOptions {
   const options = baseOptions(config, password);
-  options.clientId = plan.id;
-  options.seed = plan.seed;
   // A persistent session, so a cut connection resumes and in-flight messages are resent.
   options.cleanStart = false;
   options.sessionExpiry = 600;
   // Devices subscribe to nothing: they receive acknowledgements and pings only, so they need no
   // subscription slots and no slots for incoming QoS 2 messages (each would be state per device).
   options.receiveBufferSize = 128;
-  options.transmitBufferSize = Math.max(128, connectSizeBound(plan, config.username, password, offline));
+  let connect = 0;
+  let topic = 0;
+  let qos0 = false;
+  for (const plan of plans) {
+    connect = Math.max(connect, connectSizeBound(plan, config.username, password, offline));
+    topic = Math.max(topic, Buffer.byteLength(plan.topic));
+    qos0 ||= plan.qos === 0;
+  }
   options.incomingQos2Slots = 0;
   options.subscriptionSlots = 0;
   // A PUBLISH's fixed header (up to 5 bytes), topic length and packet id (4), the topic and the payload.
-  options.messageSlotSize = config.payload + Buffer.byteLength(plan.topic) + 9;
+  options.messageSlotSize = config.payload + topic + 9;
+  // The CONNECT is written there, and a QoS 0 PUBLISH (one of QoS 1 or 2 in its slot); besides them only
+  // acknowledgements, PINGREQ and DISCONNECT.
+  options.transmitBufferSize = Math.max(32, connect, qos0 ? options.messageSlotSize : 0);
   options.inflightWindow = deviceInflightWindow(config);
   options.queueSlots = deviceQueueSlots(config);
   options.resendOnReconnect = !config.faultNoResend;
+  return options;
+}
+
+/**
+ * A device's options: its own client id, seed and will, over the slice's (sliceOptions) as their prototype.
+ * A whole EngineOptions per device would cost about 170 B more of heap each.
+ */
+export function deviceOptions(slice: EngineOptions, plan: DevicePlan, offline: Uint8Array): EngineOptions {
+  const options = Object.create(slice) as EngineOptions;
+  options.clientId = plan.id;
+  options.seed = plan.seed;
   const will = new Will();
   will.topic = plan.willTopic;
   will.payload = offline;

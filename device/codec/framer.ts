@@ -3,7 +3,7 @@
 // receive buffer, whose size is the largest packet accepted. The size is checked from the fixed header,
 // before any byte of the packet is kept, so a peer can never make the framer grow or allocate.
 
-import { Bytes, newColdBytes, byteAt, setByte, copyBytes } from "../platform/bytes";
+import { Bytes, newRarelyWrittenBytes, byteAt, setByte, copyBytes } from "../platform/bytes";
 import * as errors from "./errors";
 import { Cursor, readVarint } from "./wire";
 
@@ -17,7 +17,7 @@ const header = new Cursor();
 
 export class Framer {
   /**
-   * The receive buffer: gathers a packet that arrives in pieces. Cold (newColdBytes): a packet that lies
+   * The receive buffer: gathers a packet that arrives in pieces. Rarely written (newRarelyWrittenBytes): a packet that lies
    * whole in the chunk read never touches it, so a client whose packets arrive whole (most, on a LAN) never
    * writes it.
    */
@@ -35,7 +35,7 @@ export class Framer {
   constructor(maximumPacketSize: number) {
     this.maximumPacketSize = maximumPacketSize;
     // Room for a whole fixed header even when the maximum is tinier than one.
-    this.buffer = newColdBytes(framerBufferSize(maximumPacketSize));
+    this.buffer = newRarelyWrittenBytes(framerBufferSize(maximumPacketSize));
     this.packetBuffer = this.buffer;
   }
 

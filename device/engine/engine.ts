@@ -66,6 +66,8 @@ const scratch = {
   /** The one filter of a SUBSCRIBE (its one Subscription, filled from a slot) or of an UNSUBSCRIBE. */
   single: [new Subscription("", 0)],
   singleFilter: [] as string[],
+  /** The filters of every engine without subscription slots (a fleet's devices): an array each is 32 B apiece. Never written. */
+  noFilters: [] as string[],
 };
 
 export class Counters {
@@ -93,21 +95,23 @@ export class Engine {
   private readonly events: EngineEvents;
   private readonly version: number;
   private readonly framer: framing.Framer;
-  private readonly transmit: Bytes;
   private readonly outbox: box.Outbox;
   private readonly random: Random;
   /** 5.0: the CONNECT's properties (null over 3.1.1). */
   private readonly connectProperties: Properties | null = null;
   /** Per subscription slot, its topic filter ("" when free); its state and QoS are bytes (subscriptionsAt). */
-  private readonly subscriptionFilters: string[] = [];
+  private readonly subscriptionFilters: string[];
   /**
    * The outbox's state bytes; from subscriptionsAt, a state byte per subscription slot; from idAt(0), a 16-bit
    * packet id per subscription slot, then per slot the id of a SUBSCRIBE still awaiting its SUBACK after the
    * subscription was undone (else 0); from incomingAt to the end, per incoming QoS 2 slot the packet id
-   * awaiting PUBREL (else 0). Bytes rather than arrays of numbers, whose headers and element stores cost
-   * more than the state they hold.
+   * awaiting PUBREL (else 0); from transmitAt to the end, the transmit buffer. Bytes rather than arrays of
+   * numbers, whose headers and element stores cost more than the state they hold; one view for the state and
+   * the transmit buffer, as each view costs about 100 B on V8.
    */
-  private readonly slotBytes: Bytes;
+  private readonly stateAndTransmit: Bytes;
+  /** Where the transmit buffer starts in stateAndTransmit: after the state, so the encoders' room ends with it. */
+  private readonly transmitAt: number;
   private readonly subscriptionsAt: number;
   private readonly incomingAt: number;
   /** Packet id classes: one per message slot, then one per subscription slot (nextPacketId). */
@@ -155,11 +159,12 @@ export class Engine {
     const messagesSize = slots * sizes.messageSlotSize;
     bytes.beginBytesBlock(sizes.transmitBufferSize + storeSize, framing.framerBufferSize(sizes.receiveBufferSize) + messagesSize);
     this.framer = new framing.Framer(sizes.receiveBufferSize);
-    this.transmit = bytes.newBytes(sizes.transmitBufferSize);
-    this.slotBytes = bytes.newBytes(storeSize);
-    this.outbox = new box.Outbox(this.slotBytes, bytes.newColdBytes(messagesSize), slots, sizes.messageSlotSize);
+    this.stateAndTransmit = bytes.newBytes(storeSize + sizes.transmitBufferSize);
+    this.transmitAt = storeSize;
+    this.outbox = new box.Outbox(this.stateAndTransmit, bytes.newColdBytes(messagesSize), slots, sizes.messageSlotSize);
     bytes.endBytesBlock();
     this.random = new Random(sizes.seed);
+    this.subscriptionFilters = sizes.subscriptionSlots > 0 ? [] : scratch.noFilters;
     for (let i = 0; i < sizes.subscriptionSlots; i++) {
       this.subscriptionFilters.push("");
     }
@@ -206,7 +211,7 @@ export class Engine {
   stop(now: number): void {
     this.now = now;
     if (this.state === CONNECTED) {
-      this.sendControl(encode.encodeDisconnect(this.transmit, 0, this.version, 0, null));
+      this.sendControl(encode.encodeDisconnect(this.stateAndTransmit, this.transmitAt, this.version, 0, null));
     }
     this.halt(errors.OK);
   }
@@ -248,7 +253,7 @@ export class Engine {
     fields.packetId = 0;
     const direct = qos === 0 && this.state === CONNECTED && this.outbox.queued === 0;
     if (direct) {
-      return this.sendPublish(this.transmit, 0, encode.encodePublish(this.transmit, 0, this.version, fields));
+      return this.sendPublish(this.stateAndTransmit, this.transmitAt, encode.encodePublish(this.stateAndTransmit, this.transmitAt, this.version, fields));
     }
     // Measure first, so a message that cannot be stored costs nothing already stored.
     fields.packetId = qos > 0 ? 1 : 0;
@@ -300,7 +305,7 @@ export class Engine {
       return check;
     }
     this.subscriptionFilters[slot] = topicFilter;
-    bytes.setByte(this.slotBytes, this.subscriptionsAt + slot, qos << 2);
+    bytes.setByte(this.stateAndTransmit, this.subscriptionsAt + slot, qos << 2);
     return this.setSubscription(slot, SUB_PENDING);
   }
 
@@ -320,7 +325,7 @@ export class Engine {
     }
     if (this.subscriptionState(slot) === SUB_PENDING && this.state === CONNECTED) {
       // Its SUBSCRIBE is on the wire: the SUBACK will still come, under the old id.
-      wire.writeU16(this.slotBytes, this.idAt(slot + this.subscriptionFilters.length), wire.readU16(this.slotBytes, this.idAt(slot)));
+      wire.writeU16(this.stateAndTransmit, this.idAt(slot + this.subscriptionFilters.length), wire.readU16(this.stateAndTransmit, this.idAt(slot)));
     }
     return this.setSubscription(slot, SUB_UNSUBSCRIBING);
   }
@@ -329,12 +334,12 @@ export class Engine {
   private setSubscription(slot: number, state: number): number {
     this.setSubscriptionState(slot, state);
     const idClass = this.outbox.capacity + slot;
-    let id = this.nextPacketId(wire.readU16(this.slotBytes, this.idAt(slot)), idClass);
-    if (id === wire.readU16(this.slotBytes, this.idAt(slot + this.subscriptionFilters.length))) {
+    let id = this.nextPacketId(wire.readU16(this.stateAndTransmit, this.idAt(slot)), idClass);
+    if (id === wire.readU16(this.stateAndTransmit, this.idAt(slot + this.subscriptionFilters.length))) {
       // Its earlier SUBSCRIBE, still awaiting a SUBACK, has this one.
       id = this.nextPacketId(id, idClass);
     }
-    wire.writeU16(this.slotBytes, this.idAt(slot), id);
+    wire.writeU16(this.stateAndTransmit, this.idAt(slot), id);
     if (this.state === CONNECTED) {
       this.sendSubscription(slot);
     }
@@ -343,16 +348,16 @@ export class Engine {
 
   // A subscription slot's byte: its state (SUB_*) in bits 0-1, its QoS in bits 2-3.
   private subscriptionState(slot: number): number {
-    return bytes.byteAt(this.slotBytes, this.subscriptionsAt + slot) & 3;
+    return bytes.byteAt(this.stateAndTransmit, this.subscriptionsAt + slot) & 3;
   }
 
   private subscriptionQos(slot: number): number {
-    return bytes.byteAt(this.slotBytes, this.subscriptionsAt + slot) >> 2;
+    return bytes.byteAt(this.stateAndTransmit, this.subscriptionsAt + slot) >> 2;
   }
 
   private setSubscriptionState(slot: number, state: number): void {
     const at = this.subscriptionsAt + slot;
-    bytes.setByte(this.slotBytes, at, (bytes.byteAt(this.slotBytes, at) & 12) | state);
+    bytes.setByte(this.stateAndTransmit, at, (bytes.byteAt(this.stateAndTransmit, at) & 12) | state);
   }
 
   /** Where subscription slot `slot`'s packet id is; idAt(slot + subscriptionSlots) is its outstanding id. */
@@ -380,7 +385,7 @@ export class Engine {
       this.halt(length);
       return;
     }
-    this.write(this.transmit, 0, length);
+    this.write(this.stateAndTransmit, this.transmitAt, length);
   }
 
   /** The transport closed (or failed to open). */
@@ -444,7 +449,7 @@ export class Engine {
       }
       if (this.pingSentAt < 0 && now >= this.pingAt()) {
         this.pingSentAt = now;
-        this.sendControl(encode.encodePingreq(this.transmit, 0));
+        this.sendControl(encode.encodePingreq(this.stateAndTransmit, this.transmitAt));
       }
       this.scheduleKeepAlive();
     }
@@ -471,7 +476,7 @@ export class Engine {
       // 5.0 lets the client say why ([MQTT-4.13.1-1]); any reason but success keeps the will.
       const reason = disconnectReasonFor(code);
       if (reason > 0) {
-        this.sendControl(encode.encodeDisconnect(this.transmit, 0, this.version, reason, null));
+        this.sendControl(encode.encodeDisconnect(this.stateAndTransmit, this.transmitAt, this.version, reason, null));
       }
     }
     if (this.state === CONNECTED && this.now - this.connectedAt >= this.options.backoffResetAfterMs) {
@@ -583,8 +588,8 @@ export class Engine {
   /** The broker has no session: drop what only made sense inside the old one, keep every message. */
   private forgetSession(): void {
     // The outstanding SUBSCRIBE ids and the incoming QoS 2 ids: the buffer's last bytes.
-    for (let at = this.idAt(this.subscriptionFilters.length); at < bytes.bytesLength(this.slotBytes); at++) {
-      bytes.setByte(this.slotBytes, at, 0);
+    for (let at = this.idAt(this.subscriptionFilters.length); at < this.transmitAt; at++) {
+      bytes.setByte(this.stateAndTransmit, at, 0);
     }
     const outbox = this.outbox;
     // Two passes: the queue is whole again (requeued and sorted) before any acknowledged event below, in
@@ -677,7 +682,7 @@ export class Engine {
         this.closeLink(errors.ERR_RECEIVE_MAXIMUM);
         return;
       }
-      wire.writeU16(this.slotBytes, free, id);
+      wire.writeU16(this.stateAndTransmit, free, id);
     }
     this.counters.messagesReceived++;
     const link = this.linkNumber;
@@ -743,7 +748,7 @@ export class Engine {
     const id = packet.packetId;
     const held = this.incomingSlot(id);
     if (held >= 0) {
-      wire.writeU16(this.slotBytes, held, 0);
+      wire.writeU16(this.stateAndTransmit, held, 0);
     }
     const reason = held >= 0 ? 0 : mqtt.RC_PACKET_ID_NOT_FOUND;
     // An unknown id still gets its PUBCOMP ([MQTT-4.3.3-11]); 5.0 says why.
@@ -752,8 +757,8 @@ export class Engine {
 
   /** Where the incoming QoS 2 slot holding `id` is (0: a free slot), or -1 when none does. */
   private incomingSlot(id: number): number {
-    for (let at = this.incomingAt; at < bytes.bytesLength(this.slotBytes); at += 2) {
-      if (wire.readU16(this.slotBytes, at) === id) {
+    for (let at = this.incomingAt; at < this.transmitAt; at += 2) {
+      if (wire.readU16(this.stateAndTransmit, at) === id) {
         return at;
       }
     }
@@ -761,18 +766,18 @@ export class Engine {
   }
 
   private handleSubscriptionAck(packet: Packet): void {
-    const slotBytes = this.slotBytes;
+    const stateBytes = this.stateAndTransmit;
     const subscribing = packet.type === mqtt.SUBACK;
     let slot = -1;
     for (let i = 0; i < this.subscriptionFilters.length; i++) {
       const outstanding = this.idAt(i + this.subscriptionFilters.length);
-      if (subscribing && wire.readU16(slotBytes, outstanding) === packet.packetId) {
+      if (subscribing && wire.readU16(stateBytes, outstanding) === packet.packetId) {
         // The SUBACK of a subscription already being undone: acknowledge it, nothing more.
-        wire.writeU16(slotBytes, outstanding, 0);
+        wire.writeU16(stateBytes, outstanding, 0);
         this.events.acknowledged(packet.type, packet.packetId, 0);
         return;
       }
-      if (wire.readU16(slotBytes, this.idAt(i)) === packet.packetId &&
+      if (wire.readU16(stateBytes, this.idAt(i)) === packet.packetId &&
         this.subscriptionState(i) === (subscribing ? SUB_PENDING : SUB_UNSUBSCRIBING)) {
         slot = i;
       }
@@ -788,7 +793,7 @@ export class Engine {
       this.counters.qosDowngrades++;
     }
     this.setSubscriptionState(slot, subscribing && code < 0x80 ? SUB_ACTIVE : SUB_FREE);
-    wire.writeU16(slotBytes, this.idAt(slot), 0);
+    wire.writeU16(stateBytes, this.idAt(slot), 0);
     this.events.acknowledged(packet.type, packet.packetId, code);
   }
 
@@ -807,10 +812,10 @@ export class Engine {
   }
 
   private sendSubscription(slot: number): void {
-    const id = wire.readU16(this.slotBytes, this.idAt(slot));
+    const id = wire.readU16(this.stateAndTransmit, this.idAt(slot));
     if (this.subscriptionState(slot) === SUB_UNSUBSCRIBING) {
       scratch.singleFilter[0] = this.subscriptionFilters[slot];
-      this.sendControl(encode.encodeUnsubscribe(this.transmit, 0, this.version, id, scratch.singleFilter, 1, null));
+      this.sendControl(encode.encodeUnsubscribe(this.stateAndTransmit, this.transmitAt, this.version, id, scratch.singleFilter, 1, null));
     } else {
       this.sendControl(this.encodeSubscribe(id, this.subscriptionFilters[slot], this.subscriptionQos(slot)));
     }
@@ -821,7 +826,7 @@ export class Engine {
     const subscription = scratch.single[0];
     subscription.topicFilter = topicFilter;
     subscription.qos = qos;
-    return encode.encodeSubscribe(this.transmit, 0, this.version, packetId, scratch.single, 1, null);
+    return encode.encodeSubscribe(this.stateAndTransmit, this.transmitAt, this.version, packetId, scratch.single, 1, null);
   }
 
   private findSubscription(state: number, topicFilter: string): number {
@@ -873,12 +878,12 @@ export class Engine {
     fields.password = options.password;
     fields.will = options.will;
     fields.properties = this.connectProperties;
-    return encode.encodeConnect(this.transmit, 0, fields);
+    return encode.encodeConnect(this.stateAndTransmit, this.transmitAt, fields);
   }
 
   /** PUBACK, PUBREC, PUBREL or PUBCOMP (`type`) for `packetId`, with a 5.0 reason code. */
   private sendAck(type: number, packetId: number, reasonCode: number): void {
-    this.sendControl(encode.encodeAck(this.transmit, 0, this.version, type, packetId, reasonCode, null));
+    this.sendControl(encode.encodeAck(this.stateAndTransmit, this.transmitAt, this.version, type, packetId, reasonCode, null));
   }
 
   /** Sends a packet encoded into the transmit buffer (or an encode error, which is a bug: dropped and counted). */
@@ -887,7 +892,7 @@ export class Engine {
       this.counters.drops++;
       return;
     }
-    this.write(this.transmit, 0, length);
+    this.write(this.stateAndTransmit, this.transmitAt, length);
   }
 
   private write(buffer: Bytes, offset: number, length: number): void {

@@ -30,6 +30,15 @@ export function newColdBytes(size: number): Bytes {
 }
 
 /**
+ * A cold buffer written only in rare cases (the engine's receive buffer: only a packet that arrives in
+ * pieces is gathered there). Here the same as newColdBytes; Node's byte layer keeps these apart from the
+ * stored messages, which are written whenever a message is sent.
+ */
+export function newRarelyWrittenBytes(size: number): Bytes {
+  return newColdBytes(size);
+}
+
+/**
  * Until endBytesBlock(), newBytes() and newColdBytes() carve their buffers out of one allocation of `size`
  * + `coldSize` zero bytes (`coldSize` of them for newColdBytes). For an owner that makes several buffers at
  * construction (the engine: receive, transmit, message slots): on V8 a buffer of its own costs an

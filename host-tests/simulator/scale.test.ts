@@ -176,6 +176,7 @@ describe("devices in child processes against a pool of brokers", () => {
 
   it("every verdict holds, and the report covers both processes", () => {
     expect(report.pass, JSON.stringify(report.verdicts.filter((v) => !v.pass))).toBe(true);
+    expect(report.firstErrors).toEqual([]);
     expect(report.memory.processes).toBe(2);
     expect(report.counts.devices).toBe(90);
     expect(report.counts.connected).toBe(90);

@@ -8,7 +8,7 @@
 // UTF-8, as MQTT requires), and comes back from it as the same kind of string.
 
 export type { Bytes } from "../typed-array-bytes";
-export { newBytes, newColdBytes, beginBytesBlock, endBytesBlock, byteAt, setByte, bytesLength, copyBytes } from "../typed-array-bytes";
+export { newBytes, newColdBytes, newRarelyWrittenBytes, beginBytesBlock, endBytesBlock, byteAt, setByte, bytesLength, copyBytes } from "../typed-array-bytes";
 import type { Bytes } from "../typed-array-bytes";
 // Text is checked as a byte string, as NodeMCU Lua checks it.
 export { utf8Length } from "../byte-string-utf8";

@@ -12,6 +12,7 @@
 import util from "node:util";
 import type { Transport, TransportOwner } from "./transport";
 
+/** The handle as Node's binding makes it: its methods return 0 or a negative errno. */
 interface TcpHandle {
   bind(address: string, port: number): number;
   getsockname(out: { address?: string; port?: number }): number;
@@ -23,20 +24,21 @@ interface TcpHandle {
   readStart(): number;
   readStop(): number;
   writeBuffer(request: WriteRequest, chunk: Uint8Array): number;
-  close(callback: (this: TcpHandle) => void): void;
-  /** Called with the handle as `this`; the byte count or error is in streamBaseState. */
-  onread: (this: TcpHandle) => void;
-  /** Ours: the transport this handle belongs to. */
-  transport: TcpHandleTransport;
+  close(callback: (this: TcpHandleTransport) => void): void;
+  /**
+   * Called with the handle as `this`; the byte count or error is in streamBaseState. An accessor of the
+   * handle's prototype that keeps the function in the handle's native part, so it must be assigned.
+   */
+  onread: (this: TcpHandleTransport) => void;
 }
 
 interface ConnectRequest {
-  oncomplete: (status: number, handle: TcpHandle) => void;
+  oncomplete: (status: number, handle: TcpHandleTransport) => void;
 }
 
 interface WriteRequest {
-  handle: TcpHandle;
-  oncomplete: (status: number, handle: TcpHandle) => void;
+  handle: TcpHandleTransport;
+  oncomplete: (status: number, handle: TcpHandleTransport) => void;
   async: boolean;
   /** Holds the chunk while an asynchronous write is in progress. */
   buffer: Uint8Array | null;
@@ -82,13 +84,22 @@ function errorName(status: number): string {
   return name === "EOF" ? "" : name;
 }
 
-class TcpHandleTransport implements Transport {
+/** What the transport extends: the binding's handle class, or (where it is missing) one never made. */
+const TcpHandleBase: Binding["TCP"] = binding !== null ? binding.TCP : (class {} as unknown as Binding["TCP"]);
+
+/**
+ * The transport is the handle itself (a subclass of the binding's): a transport object beside the handle,
+ * and a property on the handle pointing at it, would cost about 130 B of heap per connection.
+ */
+class TcpHandleTransport extends TcpHandleBase implements Transport {
   writable = true;
   flushedAt = -1;
   private error = "";
 
-  constructor(readonly handle: TcpHandle, readonly owner: TransportOwner) {
-    handle.transport = this;
+  constructor(readonly owner: TransportOwner) {
+    super(binding!.SOCKET);
+    this.onread = onRead;
+    this.useUserBuffer(received);
   }
 
   send(chunk: Uint8Array): void {
@@ -96,11 +107,11 @@ class TcpHandleTransport implements Transport {
       return;
     }
     const request = new binding!.WriteWrap();
-    request.handle = this.handle;
+    request.handle = this;
     request.oncomplete = afterWrite;
     request.async = false;
     request.buffer = chunk;
-    const status = this.handle.writeBuffer(request, chunk);
+    const status = this.writeBuffer(request, chunk);
     if (status !== 0) {
       this.fail(status);
     }
@@ -108,14 +119,14 @@ class TcpHandleTransport implements Transport {
 
   pause(): void {
     if (this.writable) {
-      this.handle.readStop();
+      this.readStop();
     }
   }
 
   destroy(): void {
     if (this.writable) {
       this.writable = false;
-      this.handle.close(afterClose);
+      this.close(afterClose);
     }
   }
 
@@ -131,8 +142,7 @@ class TcpHandleTransport implements Transport {
   }
 }
 
-function afterConnect(status: number, handle: TcpHandle): void {
-  const transport = handle.transport;
+function afterConnect(status: number, transport: TcpHandleTransport): void {
   if (!transport.writable) {
     return;
   }
@@ -140,36 +150,35 @@ function afterConnect(status: number, handle: TcpHandle): void {
     transport.fail(status);
     return;
   }
-  handle.setNoDelay(true);
-  const reading = handle.readStart();
+  transport.setNoDelay(true);
+  const reading = transport.readStart();
   if (reading !== 0) {
     transport.fail(reading);
     return;
   }
   const local: { address?: string; port?: number } = {};
-  handle.getsockname(local);
+  transport.getsockname(local);
   transport.owner.transportConnected(transport, local.address ?? "", local.port ?? 0);
   transport.owner.transportOpened(transport);
 }
 
-function onRead(this: TcpHandle): void {
+function onRead(this: TcpHandleTransport): void {
   const count = binding!.state[binding!.readBytesOrError];
-  const transport = this.transport;
   if (count > 0) {
-    transport.owner.transportData(transport, received, count);
+    this.owner.transportData(this, received, count);
   } else if (count < 0) {
-    transport.fail(count);
+    this.fail(count);
   }
 }
 
-function afterWrite(status: number, handle: TcpHandle): void {
+function afterWrite(status: number, transport: TcpHandleTransport): void {
   if (status < 0) {
-    handle.transport.fail(status);
+    transport.fail(status);
   }
 }
 
-function afterClose(this: TcpHandle): void {
-  this.transport.closed();
+function afterClose(this: TcpHandleTransport): void {
+  this.closed();
 }
 
 /** Opens plain TCP to an IP address over a TCP handle, or null where this Node lacks what it needs. */
@@ -177,16 +186,13 @@ export function openTcpHandle(host: string, port: number, localAddress: string |
   if (binding === null) {
     return null;
   }
-  const handle = new binding.TCP(binding.SOCKET);
-  const transport = new TcpHandleTransport(handle, owner);
-  handle.onread = onRead;
-  handle.useUserBuffer(received);
+  const transport = new TcpHandleTransport(owner);
   const v6 = host.includes(":");
-  let status = localAddress === undefined ? 0 : v6 ? handle.bind6(localAddress, 0, 0) : handle.bind(localAddress, 0);
+  let status = localAddress === undefined ? 0 : v6 ? transport.bind6(localAddress, 0, 0) : transport.bind(localAddress, 0);
   if (status === 0) {
     const request = new binding.TCPConnectWrap();
     request.oncomplete = afterConnect;
-    status = v6 ? handle.connect6(request, host, port) : handle.connect(request, host, port);
+    status = v6 ? transport.connect6(request, host, port) : transport.connect(request, host, port);
   }
   if (status !== 0) {
     // Reported as a net.Socket would: after open() has returned.

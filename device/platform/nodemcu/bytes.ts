@@ -31,6 +31,10 @@ export function newColdBytes(size: number): Bytes {
   return newBytes(size);
 }
 
+export function newRarelyWrittenBytes(size: number): Bytes {
+  return newBytes(size);
+}
+
 export function endBytesBlock(): void {}
 
 /**
