@@ -184,8 +184,8 @@ export function bundledModule(entry: string): string {
  * Forks a module of the simulator (bundled), structured-clone IPC. execArgv is always given: a parent run
  * through tsx would otherwise hand its loader down.
  */
-function forkModule(file: string, execArgv: string[]): ChildProcess {
-  return fork(bundledModule(path.join(HERE, file)), [], { execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+function forkModule(file: string, execArgv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return fork(bundledModule(path.join(HERE, file)), [], { execArgv, env, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
 /**
@@ -196,6 +196,15 @@ function forkModule(file: string, execArgv: string[]): ChildProcess {
  * (10,000 devices, twice each: 5.9 -> 5.6 KiB above the start).
  */
 const DEVICE_PROCESS_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size"];
+
+/**
+ * A device process's environment: glibc's malloc with one arena. By default each thread that allocates
+ * (V8's background compiler and collector, libuv's pool) gets an arena of its own, whose free space the
+ * others cannot use; the devices' native parts (a TCP handle each) are made on the main thread. Measured at
+ * 10,000 devices, three runs each: 8.7 -> 8.5-8.6 KiB per device, 4.0 -> 3.8 above the start. Other C
+ * libraries ignore it.
+ */
+const DEVICE_PROCESS_ENV: NodeJS.ProcessEnv = { ...process.env, MALLOC_ARENA_MAX: "1" };
 
 /** Waits for the child's first message of `type`, failing if it exits or reports an error first. */
 function messageFrom<T>(child: ChildProcess, type: string, what: string): Promise<T> {
@@ -354,7 +363,7 @@ async function runChildren(config: RunConfig, layout: Layout, run: (slice: Slice
   let newErrors = 0;
   try {
     for (let i = 0; i < layout.processes; i++) {
-      const child = forkModule("worker.ts", DEVICE_PROCESS_FLAGS);
+      const child = forkModule("worker.ts", DEVICE_PROCESS_FLAGS, DEVICE_PROCESS_ENV);
       children.push(child);
       latest.push(null);
     }
