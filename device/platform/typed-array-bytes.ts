@@ -30,13 +30,11 @@ export function newColdBytes(size: number): Bytes {
 }
 
 /**
- * A cold buffer written only in rare cases (the engine's receive buffer: only a packet that arrives in
- * pieces is gathered there). Here the same as newColdBytes; Node's byte layer keeps these apart from the
- * stored messages, which are written whenever a message is sent.
+ * newRarelyWrittenBytes: a cold buffer written only in rare cases (the engine's receive buffer: only a
+ * packet that arrives in pieces is gathered there). Here newColdBytes itself; Node's byte layer keeps these
+ * apart from the stored messages, which are written whenever a message is sent.
  */
-export function newRarelyWrittenBytes(size: number): Bytes {
-  return newColdBytes(size);
-}
+export { newColdBytes as newRarelyWrittenBytes };
 
 /**
  * Until endBytesBlock(), newBytes() and newColdBytes() carve their buffers out of one allocation of `size`
