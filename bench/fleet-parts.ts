@@ -1,9 +1,10 @@
 // What a fleet device's parts cost, each measured alone: N connected net.Sockets, N connections over
 // Node's TCP handle (the transport starling's Node client uses for plain TCP), and N bare engines with the
-// options the fleet gives its devices in `npm run bench:fleet`. Each kind runs in a fresh child process (bundled, --expose-gc, the device
-// processes' 1 MB semispaces) that reads RSS and heap after two GCs before and after making N, and prints
-// the difference per item. The connections go to Debian's mosquitto and each sends a CONNECT and reads its
-// CONNACK, so both kinds have read and written once.
+// options the fleet gives its devices in `npm run bench:fleet`. Each kind runs in a fresh child process
+// (bundled, --expose-gc, the device processes' V8 flags and environment: simulator/run.ts) that reads RSS
+// and heap after two GCs before and after making N, and prints the difference per item. The connections go
+// to Debian's mosquitto, each sends a CONNECT with a client id of its own and reads its CONNACK, so both
+// kinds have read and written once, and all are still open when measured (checked).
 //
 //   npx tsx bench/fleet-parts.ts            5,000 of each
 //   npx tsx bench/fleet-parts.ts --count N
@@ -15,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Engine, EngineOptions } from "../device/engine";
 import { openTransport, Transport } from "../device/platform/node/transport";
 import { deviceOptions, sliceOptions } from "../simulator/fleet";
-import { bundledModule } from "../simulator/run";
+import { DEVICE_PROCESS_ENV, DEVICE_PROCESS_FLAGS, bundledModule } from "../simulator/run";
 import { planSlice } from "../simulator/scenario";
 import type { RunConfig } from "../simulator/types";
 import { findProgram, startMosquitto } from "../host-tests/peers";
@@ -30,8 +31,15 @@ interface PerItem {
   external: number;
 }
 
-/** A 3.1.1 CONNECT with client id "aaaa", clean session, keep-alive 60 s. */
-const CONNECT = Buffer.from([0x10, 16, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, 4, 0x61, 0x61, 0x61, 0x61]);
+/**
+ * A 3.1.1 CONNECT of connection i: clean session, keep-alive 60 s, client id i in 4 base-36 digits. Each
+ * connection has its own id: the broker would close a connection whose id a later one takes over.
+ */
+function connectPacket(i: number): Buffer {
+  const id = i.toString(36).padStart(4, "0");
+  if (id.length !== 4) throw new Error(`connection ${i}: more than 4 base-36 digits`);
+  return Buffer.concat([Buffer.from([0x10, 16, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, 4]), Buffer.from(id)]);
+}
 
 /** The source address of connection i: 200 per loopback address, as the fleet spreads them. */
 function sourceAddress(i: number): string {
@@ -43,22 +51,37 @@ function connectSocket(i: number, port: number, kept: unknown[]): Promise<void> 
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: "127.0.0.1", port, localAddress: sourceAddress(i) });
     socket.setNoDelay(true);
-    socket.on("connect", () => socket.write(CONNECT));
+    socket.on("connect", () => socket.write(connectPacket(i)));
     socket.on("data", () => resolve());
     socket.on("error", reject);
-    socket.on("close", () => undefined);
+    socket.on("close", () => {
+      closedEarly++;
+    });
     kept.push(socket);
   });
 }
 
+/** Connections that ended before the measurement: it would count them as open ones. */
+let closedEarly = 0;
+
+/** The connection being made (they are made one at a time): its number, and what its CONNACK or its end settles. */
+let pending: { i: number; resolve: () => void; reject: (error: Error) => void } | null = null;
+
+/** One owner for every handle, so that what is measured is the handle's alone, not a set of callbacks each. */
+const HANDLE_OWNER = {
+  transportConnected: () => undefined,
+  transportOpened: (transport: Transport) => transport.send(connectPacket(pending!.i)),
+  transportData: () => pending?.resolve(),
+  transportClosed: (_transport: Transport, error: string) => {
+    closedEarly++;
+    pending?.reject(new Error(`closed: ${error}`));
+  },
+};
+
 function connectHandle(i: number, port: number, kept: unknown[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    kept.push(openTransport({ host: "127.0.0.1", port, tls: null, localAddress: sourceAddress(i) }, {
-      transportConnected: () => undefined,
-      transportOpened: (transport: Transport) => transport.send(Buffer.from(CONNECT)),
-      transportData: () => resolve(),
-      transportClosed: (_transport: Transport, error: string) => reject(new Error(`closed: ${error}`)),
-    }));
+    pending = { i, resolve, reject };
+    kept.push(openTransport({ host: "127.0.0.1", port, tls: null, localAddress: sourceAddress(i) }, HANDLE_OWNER));
   });
 }
 
@@ -100,6 +123,9 @@ async function child(kind: Kind, count: number, port: number): Promise<void> {
     else kept.push(deviceEngine(i));
   }
   const after = await settled();
+  if (closedEarly > 0) {
+    throw new Error(`${closedEarly} of the ${kind} connections closed before the measurement`);
+  }
   const per = (field: "rss" | "heapUsed" | "external") => (after[field] - before[field]) / count;
   const result: PerItem = { rss: per("rss"), heap: per("heapUsed"), external: per("external") };
   process.stdout.write(JSON.stringify(result) + "\n");
@@ -109,8 +135,8 @@ async function child(kind: Kind, count: number, port: number): Promise<void> {
 function measure(kind: Kind, count: number, port: number): Promise<PerItem> {
   const script = bundledModule(fileURLToPath(import.meta.url));
   return new Promise((resolve, reject) => {
-    const run = spawn(process.execPath, ["--expose-gc", "--max-semi-space-size=1", script, "--child", kind, String(count), String(port)],
-      { stdio: ["ignore", "pipe", "inherit"] });
+    const run = spawn(process.execPath, ["--expose-gc", ...DEVICE_PROCESS_FLAGS, script, "--child", kind, String(count), String(port)],
+      { env: DEVICE_PROCESS_ENV, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     run.stdout.on("data", (data: Buffer) => { out += data.toString(); });
     run.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as PerItem) : reject(new Error(`${kind}: the measuring process exited with ${code}`))));

@@ -195,7 +195,7 @@ function forkModule(file: string, execArgv: string[], env: NodeJS.ProcessEnv = p
  * `--optimize-for-size` makes V8 grow its heap and compile more sparingly: 0.3 KiB per device less
  * (10,000 devices, twice each: 5.9 -> 5.6 KiB above the start).
  */
-const DEVICE_PROCESS_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size"];
+export const DEVICE_PROCESS_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size"];
 
 /**
  * A device process's environment: glibc's malloc with one arena. By default each thread that allocates
@@ -204,7 +204,7 @@ const DEVICE_PROCESS_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size"];
  * 10,000 devices, three runs each: 8.7 -> 8.5-8.6 KiB per device, 4.0 -> 3.8 above the start. Other C
  * libraries ignore it.
  */
-const DEVICE_PROCESS_ENV: NodeJS.ProcessEnv = { ...process.env, MALLOC_ARENA_MAX: "1" };
+export const DEVICE_PROCESS_ENV: NodeJS.ProcessEnv = { ...process.env, MALLOC_ARENA_MAX: "1" };
 
 /** Waits for the child's first message of `type`, failing if it exits or reports an error first. */
 function messageFrom<T>(child: ChildProcess, type: string, what: string): Promise<T> {
