@@ -17,9 +17,9 @@ const header = new Cursor();
 
 export class Framer {
   /**
-   * The receive buffer: gathers a packet that arrives in pieces. Rarely written (newRarelyWrittenBytes): a packet that lies
-   * whole in the chunk read never touches it, so a client whose packets arrive whole (most, on a LAN) never
-   * writes it.
+   * The receive buffer: gathers a packet that arrives in pieces. Rarely written (newRarelyWrittenBytes): a
+   * packet that lies whole in the chunk read never touches it, so a client whose packets arrive whole (most,
+   * on a LAN) never writes it.
    */
   readonly buffer: Bytes;
   /** After feed() set ready: the packet is packetBuffer[packetStart .. packetStart+packetLength). */

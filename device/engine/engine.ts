@@ -66,7 +66,7 @@ const scratch = {
   /** The one filter of a SUBSCRIBE (its one Subscription, filled from a slot) or of an UNSUBSCRIBE. */
   single: [new Subscription("", 0)],
   singleFilter: [] as string[],
-  /** The filters of every engine without subscription slots (a fleet's devices): an array each is 32 B apiece. Never written. */
+  /** The filters of every engine without subscription slots (a fleet's devices): one array, never written, not 32 B each. */
   noFilters: [] as string[],
 };
 
@@ -150,7 +150,7 @@ export class Engine {
       sizes.subscriptionSlots = 0;
     }
     // The receive buffer, the transmit buffer, the slots' state and the stored messages, in one allocation
-    // (the receive buffer and the messages as its cold part: see newColdBytes).
+    // (the receive buffer and the messages as its cold part: see newColdBytes and newRarelyWrittenBytes).
     const slots = sizes.inflightWindow + sizes.queueSlots;
     this.subscriptionsAt = slots * box.SLOT_STATE_BYTES;
     this.idClasses = slots + sizes.subscriptionSlots;
