@@ -429,11 +429,13 @@ function likeForLike(regimes: RegimeRounds[]): RegimeRounds | null {
 /** Each regime's medians per library, and their ratio where both have rounds. */
 function regimeLine(regimes: RegimeRounds[]): string {
   return regimes.map(({ regime, ours, theirs }) => {
-    const side = (label: string, rounds: Throughput[]) =>
-      `${label} ${rounds.length === 0 ? "no rounds" : `${formatNumber(medianRun(rounds).perCpuSecond)} (${rounds.length})`}`;
-    const both = ours.length > 0 && theirs.length > 0
-      ? `, ${formatRatio(ratio(medianRun(ours).perCpuSecond, medianRun(theirs).perCpuSecond), 2, "a round took no measurable time")}` : "";
-    return `${regime}: ${side("starling", ours)}, ${side("MQTT.js", theirs)}${both}`;
+    const ourMedian = ours.length === 0 ? null : medianRun(ours).perCpuSecond;
+    const theirMedian = theirs.length === 0 ? null : medianRun(theirs).perCpuSecond;
+    const side = (label: string, value: number | null, rounds: number) =>
+      `${label} ${value === null ? "no rounds" : `${formatNumber(value)} (${rounds})`}`;
+    const both = ourMedian !== null && theirMedian !== null
+      ? `, ${formatRatio(ratio(ourMedian, theirMedian), 2, "a round took no measurable time")}` : "";
+    return `${regime}: ${side("starling", ourMedian, ours.length)}, ${side("MQTT.js", theirMedian, theirs.length)}${both}`;
   }).join("; ") + " (messages per CPU-second, median of the rounds in each regime, rounds in brackets)";
 }
 

@@ -1,9 +1,9 @@
 // Plain TCP over Node's own TCP handle (the `tcp_wrap` binding that net.Socket is built on), without the
 // stream around it. Why: a net.Socket carries a Duplex stream's state objects, its listeners and a Buffer
 // made per read; measured with 5,000 open connections each (`npx tsx bench/fleet-parts.ts`): 3.8-4.0 KB of
-// resident memory per net.Socket, 1.3-1.5 KB per handle. The simulator holds 100,000 connections. Reads also land in one buffer shared by every connection of the
-// process (each read is handed to the engine, which copies it, before the next one), so a read allocates
-// nothing.
+// resident memory per net.Socket, 1.3-1.5 KB per handle. The simulator holds 100,000 connections. Reads
+// also land in one buffer shared by every connection of the process (each read is handed to the engine,
+// which copies it, before the next one), so a read allocates nothing.
 //
 // This is an internal API of Node (process.binding). It is checked when this module loads; where it is
 // missing or different, openTcpHandle returns null and the caller uses a net.Socket. Written against

@@ -26,14 +26,12 @@ import { newBytes } from "./byte-layer";
  */
 export function beginBytesBlock(_size: number, _coldSize: number): void {}
 
-/** Lua tables are filled as they are written: a cold buffer is an ordinary one here. */
+/** Lua tables are filled as they are written: a cold buffer, rarely written or not, is an ordinary one here. */
 export function newColdBytes(size: number): Bytes {
   return newBytes(size);
 }
 
-export function newRarelyWrittenBytes(size: number): Bytes {
-  return newBytes(size);
-}
+export { newColdBytes as newRarelyWrittenBytes };
 
 export function endBytesBlock(): void {}
 
