@@ -90,7 +90,7 @@ const FLEET: RunConfig = {
   brokers: [], assign: "round-robin", devices: 15000, shard: { index: 0, count: 1 }, processes: 0, sourceIps: [],
   scenario: "telemetry", qos: 1, rate: 0.1, payload: 64, duration: 60, ramp: 20, seed: 1, protocol: 4, keepAlive: 30,
   keepAliveGrace: 6, username: null, password: null, clientId: "parts-{i}", topic: "parts/{group}/{id}", report: null,
-  latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, faultNoResend: false,
+  latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, faultNoResend: false, faultStallMs: 0,
 };
 
 /** The options every device of the slice shares (simulator/fleet.ts sliceOptions), made once. */

@@ -82,7 +82,7 @@ async function runStarling(options: Options): Promise<Figures> {
       assign: "round-robin", shard: { index: 0, count: 1 }, processes: 0, sourceIps: [], devices: options.devices,
       scenario: "telemetry", qos: 1, rate: options.rate, payload: 64, duration: options.duration, ramp: options.ramp, protocol: 4,
       keepAlive: options.keepalive, keepAliveGrace: 6, username: null, password: null, clientId: "bench-{i}", topic: "bench/{group}/{id}",
-      report: null, faultNoResend: false, seed: 1, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null,
+      report: null, faultNoResend: false, faultStallMs: 0, seed: 1, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null,
     }, (sample) => {
       if (sample.t - last >= 10) {
         last = sample.t;
@@ -101,7 +101,8 @@ async function runStarling(options: Options): Promise<Figures> {
       connectsPerSecond: report.connects.count / span,
       verifiedPerSecond: report.latencyMs.count / options.duration,
       lost: report.counts.published - report.latencyMs.count,
-      note: `${report.memory.processes} device processes; verdict ${report.pass ? "PASS" : `FAIL (${failed.join(", ")})`}; ${report.counts.errors} errors`,
+      note: `${report.memory.processes} device processes; verdict ${report.pass ? "PASS" : `FAIL (${failed.join(", ")})`}; ${report.counts.errors} errors` +
+        (report.loopDelayMs === null ? "" : `; event loop up to ${report.loopDelayMs.max} ms late`),
     };
   } finally {
     for (const broker of pool) await broker.close();

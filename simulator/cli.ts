@@ -217,9 +217,14 @@ export function fleetCommand(): Command {
     .addOption(new Option("--broker-restart-cmd <command>", "the faults scenario: a shell command that restarts the external broker (the embedded one restarts itself)"))
     .addOption(new Option("--start-at <time>", "when the run's clock starts, an ISO 8601 time (e.g. 2026-11-25T21:00:00Z): shards given the same time start together (default: as soon as the devices' processes are ready)").argParser(startTime))
     .addOption(new Option("--report <file>", "write the report: FILE.json or FILE.html"))
-    .addOption(new Option("--fault-no-resend", "test only: devices do not resend unacknowledged messages (a planted fault)").hideHelp());
+    .addOption(new Option("--fault-no-resend", "test only: devices do not resend unacknowledged messages (a planted fault)").hideHelp())
+    .addOption(new Option("--fault-stall-ms <ms>", "test only: each device process blocks for this long after its first kill (a planted fault)")
+      .argParser(wholeNumber("--fault-stall-ms", 0, 600000)).hideHelp());
   return command;
 }
+
+/** The planted faults' options: a scenario file may give them, and the list of its keys leaves them out. */
+const TEST_ONLY_KEYS = new Set(["faultNoResend", "faultStallMs"]);
 
 /** A scenario file's value, checked as its command-line flag is; a bad one is reported as the file's. */
 function fileValue<T>(check: (value: string) => T, value: unknown): T {
@@ -244,7 +249,7 @@ export function resolveConfig(command: Command): RunConfig {
     const unknown = Object.keys(fromFile).filter((key) => !known.has(key));
     if (unknown.length > 0) {
       throw new UsageError(`the scenario file ${scenario} has ${unknown.map((key) => `"${key}"`).join(", ")}, which is no option: its keys are ` +
-        `the flags' names in camelCase (${[...known].filter((key) => key !== "faultNoResend").join(", ")})`);
+        `the flags' names in camelCase (${[...known].filter((key) => !TEST_ONLY_KEYS.has(key)).join(", ")})`);
     }
     // A flag given on the command line wins over the file (but --scenario named the file itself).
     const explicit = Object.fromEntries(Object.keys(options)
@@ -332,6 +337,7 @@ export function resolveConfig(command: Command): RunConfig {
     username: (values.username as string | undefined) ?? null, password: (values.password as string | undefined) ?? null,
     clientId: String(values.clientId), topic: String(values.topic), report: report ?? null,
     faultNoResend: values.faultNoResend === true,
+    faultStallMs: (values.faultStallMs as number | undefined) ?? 0,
     latencyMs: (values.latency as number | undefined) ?? (scenario === "faults" ? 20 : 0),
     jitterMs: (values.jitter as number | undefined) ?? (scenario === "faults" ? 10 : 0),
     brokerRestartCommand: restartCommand,

@@ -10,6 +10,7 @@ import type { EngineEvents } from "../device/engine";
 import { NodeClient, Endpoint } from "../device/platform/node/client";
 import type { Transport } from "../device/platform/node/transport";
 import { FleetClock, Task } from "./clock";
+import { measureLoopDelay } from "./loop-delay";
 import { proportionalSetSize } from "./memory";
 import { FaultProxy } from "./faults/proxy";
 import { DeviceRecord, Observer, OrderExemption, RecordTables, willDue, writeHeader } from "./observer";
@@ -196,6 +197,7 @@ function brokerProblem(cause: string, client: NodeClient): string {
 
 export async function runSlice(run: SliceRun, progress: (sample: Sample) => void): Promise<Report> {
   const { config, slice } = run;
+  const stopLoopDelay = measureLoopDelay();
   const baselineRss = process.memoryUsage.rss();
   const clock = new FleetClock();
   const plans = planSlice(config, slice, run.endpoints.length);
@@ -295,6 +297,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   const connects = shared.connects;
   const tables = new RecordTables(plans.length, deviceInflightWindow(config) + deviceQueueSlots(config), maxSequence);
   const commonOptions = sliceOptions(config, plans, password, offline);
+  let stalled = false;
   for (const plan of plans) {
     const options = deviceOptions(commonOptions, plan, offline);
     const record = new DeviceRecord(plan, tables, records.length);
@@ -318,7 +321,13 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
       clock.at(at(fate.at), () => {
         record.struckAt = clock.now();
         record.ended = true;
-        if (fate.kind === "killed") device.kill();
+        if (fate.kind === "killed") {
+          device.kill();
+          if (config.faultStallMs > 0 && !stalled) {
+            stalled = true;
+            plantedStall(config.faultStallMs);
+          }
+        }
         else if (fate.kind === "clean") device.disconnect();
         else device.freeze();
       });
@@ -371,7 +380,8 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   clearInterval(ticker);
   sample();
 
-  const verdicts = observer.verdicts(records, keepAliveBound(config) * 1000, epoch);
+  const loopDelayMs = stopLoopDelay();
+  const verdicts = observer.verdicts(records, keepAliveBound(config) * 1000, epoch, loopDelayMs.max);
   let reconnects = 0;
   for (const device of devices) {
     reconnects += device.engine.counters.reconnects;
@@ -403,10 +413,19 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     latencyMs: observer.latencySummary(),
     memory: { processes: 1, rssBytes: peakRss, baselineBytes: baselineRss, pssBytes: peakPss },
     connects,
+    loopDelayMs,
     verdicts,
     samples,
     pass: verdicts.every((v) => v.pass),
   };
+}
+
+/** The planted stall (--fault-stall-ms): the process busy for `ms`, its timers and sockets waiting, as on a starved machine. */
+function plantedStall(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // Busy on purpose.
+  }
 }
 
 /** The configuration as a report shows it: the password masked, and of TLS only what is not secret. */

@@ -55,6 +55,8 @@ const RUN_OPTIONS: Record<keyof ReportedConfig, {
   brokerRestartCommand: { flag: "--broker-restart-cmd", show: null, replay: (c) => c.brokerRestartCommand ?? undefined },
   startAt: { flag: "--start-at", show: (c) => ((c.startAt ?? null) === null ? "none" : new Date(c.startAt!).toISOString()), replay: () => undefined },
   faultNoResend: { flag: "--fault-no-resend", show: (c) => (c.faultNoResend ? "on" : "off"), replay: (c) => (c.faultNoResend ? true : undefined) },
+  // A report from before the option has none.
+  faultStallMs: { flag: "--fault-stall-ms", show: (c) => String(c.faultStallMs ?? 0), replay: (c) => ((c.faultStallMs ?? 0) > 0 ? c.faultStallMs : undefined) },
 };
 
 /**
@@ -165,6 +167,11 @@ export function mergeReports(parts: Report[]): Report {
       baselineBytes: sum((part) => part.memory.baselineBytes),
       // A report from before PSS was measured has none.
       pssBytes: parts.some((part) => (part.memory.pssBytes ?? null) === null) ? null : sum((part) => part.memory.pssBytes!),
+    },
+    // The worst part's: each part's loop ran apart from the others'. A report from before it was measured has none.
+    loopDelayMs: parts.some((part) => (part.loopDelayMs ?? null) === null) ? null : {
+      p99: Math.max(...parts.map((part) => part.loopDelayMs!.p99)),
+      max: Math.max(...parts.map((part) => part.loopDelayMs!.max)),
     },
     connects: {
       count: sum((part) => part.connects.count),

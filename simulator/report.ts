@@ -95,6 +95,18 @@ function injectedFaults(config: Report["config"]): string | null {
   return faults.length === 0 ? null : faults.join("; ");
 }
 
+/** A stall of the simulator's own event loop from which on the report warns that its timings may be its own. */
+export const STALL_WARNING_MS = 500;
+
+/** The warning a run gets when the simulator itself stalled (loop-delay.ts), with what to change; null when it did not. */
+export function stallWarning(report: Report): string | null {
+  const loop = report.loopDelayMs ?? null;
+  if (loop === null || loop.max < STALL_WARNING_MS) return null;
+  return `the simulator itself stalled for up to ${seconds(loop.max / 1000)} (the event loop of a device process): the times it ` +
+    "measured (latency, when wills and keep-alive drops arrived) may be late by as much, a timing verdict's failure may be " +
+    "its own. Give it idle cores: fewer --devices or a lower --rate per core, nothing else busy on the machine.";
+}
+
 /** Memory per device and connection rate: what a run at scale is measured by. */
 export function scaleFigures(report: Report): [string, string][] {
   const { memory, connects, counts } = report;
@@ -109,6 +121,10 @@ export function scaleFigures(report: Report): [string, string][] {
       : span > 0 ? `${count(connects.count / span)} per second (${count(connects.count)} devices in ${seconds(span)})`
       : `${count(connects.count)} device${connects.count === 1 ? "" : "s"} connected`],
   ];
+  const loop = report.loopDelayMs ?? null;
+  if (loop !== null) {
+    figures.push(["stalls", `the simulator's event loop ran up to ${ms(loop.max)} ms late (p99 ${ms(loop.p99)} ms; the worst device process)`]);
+  }
   if (report.config.shard.count > 1) {
     figures.push(["shard", `${report.config.shard.index} of ${report.config.shard.count}: devices ${report.slices.map((slice) => `${slice.first}-${slice.end - 1}`).join(", ")}`]);
   }
@@ -191,6 +207,9 @@ export function renderText(report: Report, color: boolean, file: string | null =
   }
   lines.push("");
 
+  const stall = stallWarning(report);
+  if (stall !== null) lines.push(paint("1;33", `warning: ${clean(stall)}`), "");
+
   const last = `verdict: ${summary}`;
   // The line a CI log is searched for: always the very last.
   lines.push(paint(pass ? "1;32" : "1;31", last));
@@ -250,6 +269,7 @@ header.banner.fail { background: var(--fail); }
 header.banner .inner { max-width: 1072px; margin: 0 auto; }
 header.banner h1 { margin: 0; font-size: 26px; letter-spacing: 0.02em; }
 header.banner p { margin: 4px 0 0; opacity: 0.95; }
+header.banner p.warning { margin-top: 8px; font-weight: 600; }
 dl.run { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: 4px 16px; margin: 20px 0 8px; }
 dl.run dt { color: var(--muted); }
 dl.run dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
@@ -426,6 +446,7 @@ export function renderHtml(report: Report): string {
   const status = pass ? "pass" : "fail";
   const files = uplot();
   const faults = injectedFaults(config);
+  const stall = stallWarning(report);
 
   const run: [string, string][] = [
     ["broker", report.brokerUrl],
@@ -471,6 +492,7 @@ export function renderHtml(report: Report): string {
 <header class="banner ${status}"><div class="inner">
 <h1>${escapeHtml(summary)}</h1>
 <p>starling fleet run: ${escapeHtml(config.scenario)} scenario, ${escapeHtml(count(config.devices))} devices against ${escapeHtml(report.brokerUrl)}</p>
+${stall === null ? "" : `<p class="warning">warning: ${escapeHtml(stall)}</p>`}
 </div></header>
 <main>
 <dl class="run">

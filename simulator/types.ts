@@ -1,6 +1,7 @@
 // The shapes shared by the fleet simulator's parts: what a run is asked to do, and what it reports.
 
 import type tls from "node:tls";
+import type { LoopDelay } from "./loop-delay";
 
 export type ScenarioName = "telemetry" | "keepalive" | "will" | "qos" | "mixed" | "faults";
 
@@ -64,6 +65,11 @@ export interface RunConfig {
   startAt: number | null;
   /** Test-only planted fault: devices do not resend unacknowledged messages after a reconnect. */
   faultNoResend: boolean;
+  /**
+   * Test-only planted fault: each device process blocks its event loop for this many ms right after the first
+   * device of its slice is killed (0: never), as a starved machine would.
+   */
+  faultStallMs: number;
 }
 
 export interface Counterexample {
@@ -157,6 +163,11 @@ export interface Report {
   latencyMs: LatencySummary;
   memory: MemorySummary;
   connects: ConnectSummary;
+  /**
+   * How late the device processes' event loops ran (ms; the worst process's figures): what the run measured
+   * in time (latency, when wills arrived) may be late by as much. Null in a report from before it was measured.
+   */
+  loopDelayMs: LoopDelay | null;
   verdicts: Verdict[];
   samples: Sample[];
   pass: boolean;

@@ -22,7 +22,7 @@ function faults(name: string, options: Partial<RunConfig>): RunConfig {
   return {
     brokers: [], assign: "round-robin", shard: { index: 0, count: 1 }, processes: 1, sourceIps: [], devices: 60, scenario: "faults",
     qos: 1, rate: 2, payload: 64, duration: 17, ramp: 1, protocol: 4, keepAlive: 2, keepAliveGrace: 2, username: null, password: null,
-    clientId: `${name}-{i}`, topic: `faults/{group}/${name}/{id}`, report: null, faultNoResend: false, seed: 11,
+    clientId: `${name}-{i}`, topic: `faults/{group}/${name}/{id}`, report: null, faultNoResend: false, faultStallMs: 0, seed: 11,
     latencyMs: 20, jitterMs: 10, brokerRestartCommand: null, startAt: null, ...options,
   };
 }

@@ -14,7 +14,7 @@ import type { Browser } from "playwright-core";
 import { fleetCommand, main, resolveConfig, UsageError } from "../../simulator/cli";
 import { runFleet } from "../../simulator/run";
 import { FateKind, planFleet } from "../../simulator/scenario";
-import { writeReport } from "../../simulator/report";
+import { renderText, writeReport } from "../../simulator/report";
 import type { Report, RunConfig, ScenarioName, Verdict } from "../../simulator/types";
 import { peerAvailable, startMosquitto } from "../peers";
 import { checkReportPage, launchChromium, temporaryDirectory } from "../report-page";
@@ -48,7 +48,7 @@ function fleet(scenario: ScenarioName, options: Partial<RunConfig> & { name: str
   return {
     brokers: [], assign: "round-robin", shard: { index: 0, count: 1 }, processes: 1, sourceIps: [], devices: 40, scenario, qos: 1, rate: 2, payload: 64, duration: TRAFFIC[scenario], ramp: 1,
     protocol: 4, keepAlive: 2, keepAliveGrace: 6, username: null, password: null, clientId: `${name}-{i}`, topic: `fleet-test/${name}/{id}`,
-    report: null, faultNoResend: false, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, ...rest,
+    report: null, faultNoResend: false, faultStallMs: 0, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, ...rest,
   };
 }
 
@@ -205,6 +205,21 @@ scenarioSuite("mosquitto", () => [
 }, mosquitto);
 
 // ---------------------------------------------------------------------------------------------- planted fault
+
+describe("a planted stall: a device process's event loop blocked, as on a starved machine", () => {
+  it("is measured and reported with a warning that names the cause and what to change", async () => {
+    // 1.5 s: shorter than the broker's 1.5x keep-alive (3 s) and the will bound, so every verdict still holds.
+    const config = fleet("will", { name: "stall", seed: 15, faultStallMs: 1500 });
+    expect(fates(config).killed, `seed ${config.seed} plans no killed device; pick another`).toBeGreaterThan(0);
+    const report = await runFleet(config, () => undefined);
+    expect(report.loopDelayMs).not.toBeNull();
+    expect(report.loopDelayMs!.max).toBeGreaterThanOrEqual(1400);
+    expect(failures(report)).toBe("");
+    const text = renderText(report, false);
+    expect(text).toMatch(/^warning: the simulator itself stalled for up to 1\.[4-9] s /m);
+    expect(text.trimEnd().split("\n").at(-1)).toBe("verdict: PASS");
+  }, 60_000);
+});
 
 describe("a planted fault: devices that do not resend after a cut", () => {
   it("fails the qos1 verdict, naming a cut device and a message never delivered; the same run without the fault passes", async () => {

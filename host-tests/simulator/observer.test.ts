@@ -2,6 +2,7 @@
 // the faults scenario's exemption around the broker's restart (simulator/fleet.ts restartExempt), which must
 // excuse exactly the late deliveries a restarted broker's replay can cause and no others.
 
+import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import type { Packet } from "../../device/codec";
 import { restartExempt } from "../../simulator/fleet";
@@ -13,7 +14,7 @@ function config(scenario: RunConfig["scenario"]): RunConfig {
   return {
     brokers: [], assign: "round-robin", shard: { index: 0, count: 1 }, processes: 1, sourceIps: [], devices: 60, scenario,
     qos: 1, rate: 2, payload: 64, duration: 17, ramp: 1, protocol: 4, keepAlive: 2, keepAliveGrace: 2, username: null, password: null,
-    clientId: "obs-{i}", topic: "obs/{group}/{id}", report: null, faultNoResend: false, seed: 11,
+    clientId: "obs-{i}", topic: "obs/{group}/{id}", report: null, faultNoResend: false, faultStallMs: 0, seed: 11,
     latencyMs: 20, jitterMs: 10, brokerRestartCommand: null, startAt: null,
   };
 }
@@ -51,6 +52,46 @@ describe("the order verdict", () => {
     expect(orderVerdict([0, 3, 2, 4], exemptTwo).pass).toBe(true);
     const verdict = orderVerdict([0, 3, 2, 1, 4], exemptTwo);
     expect(verdict.counterexamples.map((c) => c.message)).toEqual([1]);
+  });
+});
+
+describe("a late will when the simulator itself stalled", () => {
+  const run = config("will");
+  const plan = planFleet(run).find((p) => p.fate.kind === "killed")!;
+  const BOUND_MS = 5000;
+
+  /** The wills verdict for a will that reached the observer `afterMs` after the kill, in a process that stalled `stalledMs`. */
+  function willVerdict(afterMs: number, stalledMs: number): Verdict {
+    const observer = new Observer([plan], 10);
+    const topic = new TextEncoder().encode(plan.willTopic);
+    const will = new Uint8Array(topic.length + 7);
+    will.set(topic);
+    observer.message({ buffer: will, topicOffset: 0, topicLength: topic.length, payloadOffset: topic.length, payloadLength: 7 } as unknown as Packet);
+    // The run's clock made to start so that the kill, at 0 on it, was afterMs before the will arrived.
+    const epoch = performance.timeOrigin + performance.now() - afterMs;
+    const record = new DeviceRecord(plan, new RecordTables(1, 4, 10), 0);
+    record.struckAt = 0;
+    return observer.verdicts([record], BOUND_MS, epoch, stalledMs).find((v) => v.name === "wills")!;
+  }
+
+  it("says the delay may be the simulator's when the process stalled at least as long as the will was late", () => {
+    const verdict = willVerdict(6000, 1500);
+    expect(verdict.pass).toBe(false);
+    expect(verdict.counterexamples).toHaveLength(1);
+    expect(verdict.counterexamples[0].observed).toMatch(/^will after 6\.0 s \(this device process stalled for up to 1\.5 s: the delay may be the simulator's\)$/);
+  });
+
+  it("blames the broker alone when the stall was shorter than the lateness, or there was none", () => {
+    for (const stalledMs of [0, 500]) {
+      const verdict = willVerdict(6000, stalledMs);
+      expect(verdict.pass).toBe(false);
+      expect(verdict.counterexamples[0].observed).toBe("will after 6.0 s");
+    }
+  });
+
+  it("does not fail a will in time, stall or none", () => {
+    expect(willVerdict(1000, 1500).pass).toBe(true);
+    expect(willVerdict(1000, 0).pass).toBe(true);
   });
 });
 

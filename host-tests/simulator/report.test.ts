@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import type { Browser } from "playwright-core";
-import { renderHtml, renderText, writeReport } from "../../simulator/report";
+import { STALL_WARNING_MS, renderHtml, renderText, writeReport } from "../../simulator/report";
 import { planFleet } from "../../simulator/scenario";
 import type { Counterexample, Report, Sample } from "../../simulator/types";
 import { peerAvailable } from "../peers";
@@ -121,7 +121,7 @@ function makeReport(options: { seed: number; devices: number; failing: boolean }
       clientId: "dev-{i}",
       topic: "fleet/{id}/telemetry",
       report: "run.html",
-      faultNoResend: options.failing,
+      faultNoResend: options.failing, faultStallMs: 0,
       latencyMs: 0,
       jitterMs: 0,
       brokerRestartCommand: null, startAt: null,
@@ -142,6 +142,7 @@ function makeReport(options: { seed: number; devices: number; failing: boolean }
     firstErrors: [],
     latencyMs: { count: published, p50: 4.02, p99: 19.6, p999: 61.3, max: 388.5, buckets, histogram: "" },
     memory: { processes: 1, rssBytes: 60e6 + options.devices * 9000, baselineBytes: 60e6, pssBytes: 40e6 + options.devices * 9000 },
+    loopDelayMs: options.failing ? { p99: 41, max: 2300 } : { p99: 3, max: 12 },
     connects: { count: options.devices, firstAttemptAt: 1748779200000, lastConnectedAt: 1748779200000 + ramp * 1000 },
     verdicts: verdicts.map((v) => ({ ...v, what: v.name, checked: options.devices, failures: v.pass ? 0 : 1 })),
     samples,
@@ -217,6 +218,28 @@ describe("renderText", () => {
     expect(new Set(countRows.map((row) => row.length)).size).toBe(1);
     expect(countRows).toContain(`  published  ${failing.counts.published.toLocaleString("en-US")}`);
     expect(text).toMatch(/latency \(ms, over [\d,]+ messages\)\n +p50 +p99 +p99\.9 +max\n +4\.02 +19\.6 +61\.3 +389\n/);
+  });
+
+  it("says how late the simulator's own event loop ran, and warns with what to change when it stalled", () => {
+    const calm = renderText(passing, false);
+    expect(calm).toMatch(/^ {2}stalls +the simulator's event loop ran up to 12\.0 ms late \(p99 3\.00 ms; the worst device process\)$/m);
+    expect(calm).not.toContain("warning:");
+    const stalled = renderText(failing, false).trimEnd().split("\n");
+    const warning = stalled.findIndex((line) => line.startsWith("warning: "));
+    expect(stalled[warning]).toContain("the simulator itself stalled for up to 2.3 s");
+    expect(stalled[warning]).toContain("fewer --devices or a lower --rate per core");
+    // Above the verdict line, which stays the last.
+    expect(warning).toBe(stalled.length - 3);
+    expect(stalled.at(-1)).toBe("verdict: FAIL (3 of 5 verdicts failed)");
+    // Just below the threshold: the figure, no warning; a report from before it was measured: neither.
+    const below = structuredClone(failing);
+    below.loopDelayMs = { p99: 41, max: STALL_WARNING_MS - 1 };
+    expect(renderText(below, false)).not.toContain("warning:");
+    const older = structuredClone(failing) as Partial<Report>;
+    delete older.loopDelayMs;
+    expect(renderText(older as Report, false)).not.toMatch(/stall/);
+    expect(renderHtml(failing)).toContain(`<p class="warning">warning: the simulator itself stalled for up to 2.3 s`);
+    expect(renderHtml(passing)).not.toContain(`class="warning"`);
   });
 
   it("says so when no latency was measured, and when no device connected", () => {

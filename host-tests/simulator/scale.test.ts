@@ -20,7 +20,7 @@ function fleet(options: Partial<RunConfig>): RunConfig {
   return {
     brokers: [], assign: "round-robin", shard: { index: 0, count: 1 }, processes: 1, sourceIps: [], devices: 60, scenario: "mixed",
     qos: 1, rate: 2, payload: 64, duration: 13, ramp: 1, protocol: 4, keepAlive: 2, keepAliveGrace: 6, username: null, password: null,
-    clientId: "scale-{i}", topic: "scale/{group}/{id}", report: null, faultNoResend: false, seed: 5, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, ...options,
+    clientId: "scale-{i}", topic: "scale/{group}/{id}", report: null, faultNoResend: false, faultStallMs: 0, seed: 5, latencyMs: 0, jitterMs: 0, brokerRestartCommand: null, startAt: null, ...options,
   };
 }
 
