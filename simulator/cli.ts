@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { checkShards, MergeError, mergeReports, replayOptions } from "./merge";
 import { VERSION } from "./fleet";
 import { runFleet, PlanError } from "./run";
-import { renderText, reportDataOfHtml, reportFileProblem, writeReport } from "./report";
+import { STALL_WARNING_MS, renderText, reportDataOfHtml, reportFileProblem, writeReport } from "./report";
 import { shardSlice, shortestDuration } from "./scenario";
 import { nonNegativeNumber, positiveNumber, wholeNumber } from "./parsers";
 import type { BrokerTarget, Report, RunConfig, Sample, ScenarioName } from "./types";
@@ -378,6 +378,8 @@ function progressPrinter(config: RunConfig): { sample(sample: Sample): void; don
   const tty = process.stdout.isTTY === true;
   let last = -Infinity;
   let totalErrors = 0;
+  // The simulator's longest stall so far: once it is long enough to matter, every line says so.
+  let stalledMs = 0;
   const slice = shardSlice(config);
   const devices = (slice.end - slice.first).toLocaleString();
   // A sample's time counts from the run's start: before it, the time left; after the traffic, the wait for
@@ -386,10 +388,12 @@ function progressPrinter(config: RunConfig): { sample(sample: Sample): void; don
   const line = (s: Sample) => (s.t < 0 ? `starting in ${Math.ceil(-s.t)} s`
     : `[${s.t.toFixed(0).padStart(3)} s] connected ${s.connected.toLocaleString()}/${devices}` +
       `  messages/s ${s.messagesPerSecond.toLocaleString()}  errors ${totalErrors.toLocaleString()}` +
+      (stalledMs >= STALL_WARNING_MS ? `  simulator stalled up to ${(stalledMs / 1000).toFixed(1)} s` : "") +
       (s.t > trafficEnd ? "  (traffic over: waiting for wills and late messages)" : ""));
   return {
     sample(s) {
       totalErrors += s.errors;
+      stalledMs = Math.max(stalledMs, s.stalledMs);
       if (tty) process.stdout.write(`\r${line(s)}\u001b[K`);
       else if (s.t - last >= 5) {
         last = s.t;

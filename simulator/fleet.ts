@@ -10,7 +10,7 @@ import type { EngineEvents } from "../device/engine";
 import { NodeClient, Endpoint } from "../device/platform/node/client";
 import type { Transport } from "../device/platform/node/transport";
 import { FleetClock, Task } from "./clock";
-import { measureLoopDelay } from "./loop-delay";
+import { LoopDelayMonitor } from "./loop-delay";
 import { proportionalSetSize } from "./memory";
 import { FaultProxy } from "./faults/proxy";
 import { DeviceRecord, Observer, OrderExemption, RecordTables, willDue, writeHeader } from "./observer";
@@ -197,7 +197,7 @@ function brokerProblem(cause: string, client: NodeClient): string {
 
 export async function runSlice(run: SliceRun, progress: (sample: Sample) => void): Promise<Report> {
   const { config, slice } = run;
-  const stopLoopDelay = measureLoopDelay();
+  const loopDelay = new LoopDelayMonitor();
   const baselineRss = process.memoryUsage.rss();
   const clock = new FleetClock();
   const plans = planSlice(config, slice, run.endpoints.length);
@@ -361,7 +361,8 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     const pss = proportionalSetSize();
     peakPss = pss === null || peakPss === null ? null : Math.max(peakPss, pss);
-    const s: Sample = { t: Math.round((clock.now() - runStart) / 100) / 10, connected, messagesPerSecond: observer.receivedThisSecond, errors: errors.length - errorsReported };
+    const s: Sample = { t: Math.round((clock.now() - runStart) / 100) / 10, connected, messagesPerSecond: observer.receivedThisSecond, errors: errors.length - errorsReported,
+      stalledMs: loopDelay.longestSinceLast() };
     errorsReported = errors.length;
     observer.receivedThisSecond = 0;
     samples.push(s);
@@ -380,7 +381,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
   clearInterval(ticker);
   sample();
 
-  const loopDelayMs = stopLoopDelay();
+  const loopDelayMs = loopDelay.stop();
   const verdicts = observer.verdicts(records, keepAliveBound(config) * 1000, epoch, loopDelayMs.max);
   let reconnects = 0;
   for (const device of devices) {

@@ -3,7 +3,7 @@
 // as much as the loop was: a starved machine or an overloaded process shows as a slow broker unless the
 // report says how late the simulator itself was.
 
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 
 /** Node's sampling interval: each sample is the time between two ticks of a timer of this period. */
 const RESOLUTION_MS = 10;
@@ -14,13 +14,29 @@ export interface LoopDelay {
   max: number;
 }
 
-/** Starts measuring this process's event loop; the function it returns stops and says how late it ran. */
-export function measureLoopDelay(): () => LoopDelay {
-  const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  histogram.enable();
-  return () => {
-    histogram.disable();
-    const lateBy = (nanoseconds: number) => Math.max(0, Math.round(nanoseconds / 1e6 - RESOLUTION_MS));
-    return { p99: lateBy(histogram.percentile(99)), max: lateBy(histogram.max) };
-  };
+const lateBy = (nanoseconds: number) => Math.max(0, Math.round(nanoseconds / 1e6 - RESOLUTION_MS));
+
+/** Measures this process's event loop from its construction: over the whole run, and since the last look. */
+export class LoopDelayMonitor {
+  private readonly run: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  private readonly recent: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+
+  constructor() {
+    this.run.enable();
+    this.recent.enable();
+  }
+
+  /** The longest delay (ms) since the last call (or the start), for the run's per-second samples. */
+  longestSinceLast(): number {
+    const longest = this.recent.count > 0 ? lateBy(this.recent.max) : 0;
+    this.recent.reset();
+    return longest;
+  }
+
+  /** Stops measuring; how late the loop ran over the whole run. */
+  stop(): LoopDelay {
+    this.run.disable();
+    this.recent.disable();
+    return { p99: lateBy(this.run.percentile(99)), max: lateBy(this.run.max) };
+  }
 }

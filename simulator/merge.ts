@@ -211,6 +211,8 @@ export function addSamples(lists: Sample[][]): Sample[] {
         total.connected += s.connected;
         total.messagesPerSecond += s.messagesPerSecond;
         total.errors += s.errors;
+        // A sample from before stalls were measured has none.
+        total.stalledMs = Math.max(total.stalledMs ?? 0, s.stalledMs ?? 0);
       }
     }
   }

@@ -393,6 +393,7 @@ async function runChildren(config: RunConfig, layout: Layout, run: (slice: Slice
         connected: samples.reduce((total, s) => total + s.connected, 0),
         messagesPerSecond: samples.reduce((total, s) => total + s.messagesPerSecond, 0),
         errors: newErrors,
+        stalledMs: Math.max(0, ...samples.map((s) => s.stalledMs)),
       });
       newErrors = 0;
     }, 1000);

@@ -101,6 +101,8 @@ export interface Sample {
   messagesPerSecond: number;
   /** Errors in the last second (unexpected disconnects, refused publishes). */
   errors: number;
+  /** The longest the simulator's event loop was late in the last second (ms; the worst device process's). */
+  stalledMs: number;
 }
 
 export interface LatencySummary {

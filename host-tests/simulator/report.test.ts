@@ -42,7 +42,8 @@ function makeReport(options: { seed: number; devices: number; failing: boolean }
       errors = Math.round(options.devices * [0.9, 0.2, 0.05, 0.01][t - 30]);
     }
     errorsSoFar += errors;
-    samples.push({ t, connected, messagesPerSecond: Math.round(connected * rate * (0.97 + random() * 0.06)), errors });
+    samples.push({ t, connected, messagesPerSecond: Math.round(connected * rate * (0.97 + random() * 0.06)), errors,
+      stalledMs: options.failing && t === 30 ? 2300 : Math.round(random() * 12) });
   }
   // Log-spaced buckets (as an HDR histogram gives them) around a 4 ms median with a long tail.
   const buckets: [number, number][] = [];
