@@ -151,16 +151,23 @@ function suite(name: string, start: () => Promise<Broker>, speaks5: boolean): vo
           // Espruino's report of a rejected promise nobody handles, not the handler's exception escaping the socket's event.
           expect(box.uncaught).toEqual(["Unhandled promise rejection: Error: the handler failed"]);
           expect(printed(box, "disconnected")).toEqual([]);
-          // Every one was acknowledged: the session, resumed, is sent none of them again.
           box.run("client.disconnect();");
           await waitFor(() => printed(box, "disconnected").length === 1, "disconnected", box);
+          // Every one was acknowledged, on the wire: the connection that brought them carried a PUBACK for each
+          // (four packet ids), then the DISCONNECT. Not judged by what the resumed session brings: under load
+          // mosquitto 2.0.11 sometimes sent the last one or two again although their PUBACKs had come before
+          // the DISCONNECT on the same connection (seen in CI and in 2 of 52 runs here, four at a time).
+          const wire = [...box.sent.values()][0].map((text) => Buffer.from(text, "latin1"));
+          const acknowledged = wire.filter((packet) => packet[0] === 0x40 && packet[1] === 2).map((packet) => packet.readUInt16BE(2));
+          expect(new Set(acknowledged).size, wire.map((packet) => packet.toString("hex")).join(" ")).toBe(4);
+          expect(wire.at(-1)).toEqual(Buffer.from([0xe0, 0x00]));
+          // The session resumes, and brings nothing but those four again if anything.
           box.run("client.connect();");
           await waitFor(() => printed(box, "connected").length === 2, "connected again", box);
           expect(printed(box, "connected")[1]).toBe("connected true");
           await new Promise((resolve) => setTimeout(resolve, 300));
-          // The program's whole output on failure: once in CI (2026-11-26, under the full suite's load) six
-          // messages were counted here, and which ones came again says why.
-          expect(printed(box, "message"), box.output.join("\n")).toHaveLength(4);
+          const delivered = printed(box, "message");
+          for (const again of delivered.slice(4)) expect(delivered.slice(0, 4), box.output.join("\n")).toContain(again);
         });
 
         it(`${tag}: its will is published when the board dies, not when it disconnects`, async () => {
