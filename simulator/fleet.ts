@@ -327,8 +327,7 @@ export async function runSlice(run: SliceRun, progress: (sample: Sample) => void
             stalled = true;
             plantedStall(config.faultStallMs);
           }
-        }
-        else if (fate.kind === "clean") device.disconnect();
+        } else if (fate.kind === "clean") device.disconnect();
         else device.freeze();
       });
     }
